@@ -1,0 +1,129 @@
+#include "engineio/session.hpp"
+
+#include <asio/dispatch.hpp>
+#include <asio/post.hpp>
+
+#include "engineio/request_error.hpp"
+#include "transport/polling_transport.hpp"
+
+namespace socketio::engine {
+
+SessionImpl::SessionImpl(asio::io_context& io, std::string sid, SessionConfig config, RequestInfo request,
+                         LogHook log, ClosedCallback on_closed)
+    : strand_(asio::make_strand(io)),
+      machine_(std::move(sid), std::move(config), *this),
+      request_(std::move(request)),
+      log_(std::move(log)),
+      on_closed_(std::move(on_closed)),
+      timers_{asio::steady_timer{strand_}, asio::steady_timer{strand_}, asio::steady_timer{strand_},
+              asio::steady_timer{strand_}, asio::steady_timer{strand_}} {}
+
+SessionImpl::~SessionImpl() = default;
+
+template <class F>
+void SessionImpl::run_on_strand(F&& f) {
+  // dispatch: run inline when already on the strand (keeps a handler's own
+  // sends in order and cheap), otherwise queue behind earlier work.
+  asio::dispatch(strand_, [self = shared_from_this(), f = std::forward<F>(f)]() mutable { f(*self); });
+}
+
+void SessionImpl::send_text(std::string text) {
+  send_encoded(encode_packet(PacketType::message, text));
+}
+
+void SessionImpl::send_binary(std::string bytes) {
+  send_encoded(encode_binary_message(std::move(bytes)));
+}
+
+void SessionImpl::send_encoded(EncodedPacket packet) {
+  run_on_strand([packet = std::move(packet)](SessionImpl& self) mutable { self.machine_.send(std::move(packet)); });
+}
+
+void SessionImpl::close() {
+  run_on_strand([](SessionImpl& self) { self.machine_.close(CloseReason::forced_close); });
+}
+
+void SessionImpl::abort(CloseReason reason) {
+  run_on_strand([reason](SessionImpl& self) { self.machine_.abort(reason); });
+}
+
+std::string_view SessionImpl::transport_name() const noexcept {
+  const auto& transport = machine_.transport();
+  return transport ? transport->name() : std::string_view{};
+}
+
+void SessionImpl::start(transport::TransportPtr transport) {
+  transport->set_sink(sink());
+  machine_.open(std::move(transport));
+}
+
+void SessionImpl::handle_polling_request(const transport::HttpExchangePtr& exchange) {
+  if (machine_.state() == SessionMachine::State::closed) {
+    exchange->respond(request_error_response(RequestError::unknown_sid));
+    return;
+  }
+  auto* polling = dynamic_cast<transport::PollingTransport*>(machine_.transport().get());
+  if (!polling) {
+    // The session moved to WebSocket: polling with its sid is over (Node's
+    // TRANSPORT_MISMATCH).
+    exchange->respond(request_error_response(RequestError::bad_request));
+    return;
+  }
+  polling->on_request(exchange);
+}
+
+bool SessionImpl::try_upgrade(const transport::TransportPtr& transport) {
+  transport->set_sink(sink());
+  if (machine_.begin_upgrade(transport)) return true;
+  transport->set_sink({});
+  return false;
+}
+
+void SessionImpl::start_timer(SessionTimer timer, std::chrono::milliseconds after) {
+  auto index = static_cast<std::size_t>(timer);
+  auto generation = ++timer_generation_[index];
+  auto& t = timers_[index];
+  t.expires_after(after);
+  t.async_wait([weak = weak_from_this(), timer, index, generation](const std::error_code& ec) {
+    if (ec) return;
+    auto self = weak.lock();
+    if (!self || self->timer_generation_[index] != generation) return;
+    self->machine_.on_timer(timer);
+  });
+}
+
+void SessionImpl::cancel_timer(SessionTimer timer) {
+  auto index = static_cast<std::size_t>(timer);
+  ++timer_generation_[index];
+  timers_[index].cancel();
+}
+
+void SessionImpl::deliver_message(std::string data, bool binary) {
+  if (!message_handler_) return;
+  try {
+    message_handler_(std::move(data), binary);
+  } catch (const std::exception& e) {
+    if (log_) log_(LogLevel::error, std::string("message handler threw: ") + e.what());
+  } catch (...) {
+    if (log_) log_(LogLevel::error, "message handler threw a non-standard exception");
+  }
+}
+
+void SessionImpl::deliver_close(CloseReason reason) {
+  // Handlers often capture the session; dropping them breaks that cycle.
+  auto handler = std::move(close_handler_);
+  close_handler_ = nullptr;
+  message_handler_ = nullptr;
+  if (handler) {
+    try {
+      handler(reason);
+    } catch (const std::exception& e) {
+      if (log_) log_(LogLevel::error, std::string("close handler threw: ") + e.what());
+    } catch (...) {
+      if (log_) log_(LogLevel::error, "close handler threw a non-standard exception");
+    }
+  }
+  if (on_closed_) on_closed_(id());
+}
+
+}  // namespace socketio::engine

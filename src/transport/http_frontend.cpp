@@ -1,0 +1,310 @@
+// The one translation unit that includes websocketpp (see http_frontend.hpp).
+
+#include "transport/http_frontend.hpp"
+
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <atomic>
+#include <cctype>
+#include <utility>
+#include <websocketpp/config/asio_no_tls.hpp>
+#include <websocketpp/server.hpp>
+
+#include "transport/url.hpp"
+
+namespace socketio::transport {
+namespace {
+
+/// What we keep on each websocketpp connection: the request (between
+/// validation and open) and who receives its frames.
+struct ConnectionData {
+  engine::RequestInfo request;
+  std::shared_ptr<WsListener> listener;
+  /// Keeps the front end (and its websocketpp endpoint, which connections
+  /// reference) alive for as long as any connection is.
+  std::shared_ptr<void> owner;
+};
+
+struct WsppConfig : websocketpp::config::asio {
+  using type = WsppConfig;
+  using base = websocketpp::config::asio;
+  // Every websocketpp connection inherits this, which gives us a place to
+  // hang per-connection state without a side table and its lock.
+  using connection_base = ConnectionData;
+  // Our own handlers do the logging; websocketpp's defaults print every
+  // request and frame.
+  static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
+  static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
+};
+
+using WsppServer = websocketpp::server<WsppConfig>;
+using ConnectionPtr = WsppServer::connection_ptr;
+
+engine::RequestInfo request_info(const ConnectionPtr& con) {
+  engine::RequestInfo info;
+  const auto& request = con->get_request();
+  info.method = request.get_method();
+  info.url = request.get_uri();
+  std::string query;
+  split_target(info.url, info.path, query);
+  info.query = parse_query(query);
+  for (const auto& [name, value] : request.get_headers()) {
+    std::string lower = name;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    info.headers[lower] = value;
+  }
+  std::error_code ec;
+  auto remote = con->get_raw_socket().remote_endpoint(ec);
+  if (!ec) {
+    auto address = remote.address();
+    // Node reports IPv4 peers on a dual-stack socket as "::ffff:a.b.c.d";
+    // we report the plain IPv4 address, which is what users compare against.
+    if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+      info.remote_address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+    } else {
+      info.remote_address = address.to_string();
+    }
+  }
+  info.secure = false;
+  info.time = std::chrono::system_clock::now();
+  return info;
+}
+
+void apply_response(const ConnectionPtr& con, const HttpResponse& response, const HttpHeaders& extra) {
+  con->set_status(static_cast<websocketpp::http::status_code::value>(response.status));
+  for (const auto& [name, value] : response.headers) con->replace_header(name, value);
+  for (const auto& [name, value] : extra) con->replace_header(name, value);
+  // websocketpp closes the TCP connection after every plain HTTP response;
+  // say so, or clients may try to reuse it.
+  con->replace_header("Connection", "close");
+  con->set_body(response.body);
+}
+
+class Exchange final : public HttpExchange {
+ public:
+  Exchange(ConnectionPtr con, engine::RequestInfo request)
+      : con_(std::move(con)), request_(std::move(request)) {}
+
+  ~Exchange() override {
+    // A deferred response never times out by itself: never leave one open.
+    if (!responded_.exchange(true)) {
+      asio::post(*con_->get_strand(), [con = con_] {
+        apply_response(con, HttpResponse{500, {}, {}}, {});
+        std::error_code ec;
+        con->send_http_response(ec);
+      });
+    }
+  }
+
+  const engine::RequestInfo& request() const noexcept override { return request_; }
+  const std::string& body() const noexcept override { return con_->get_request_body(); }
+
+  void respond(HttpResponse response) override {
+    if (responded_.exchange(true)) return;
+    // websocketpp's connection is not safe to touch from a foreign thread:
+    // finish on the connection's own strand.
+    asio::post(*con_->get_strand(),
+               [con = con_, response = std::move(response), extra = extra_headers] {
+                 apply_response(con, response, extra);
+                 std::error_code ec;
+                 con->send_http_response(ec);
+               });
+  }
+
+ private:
+  ConnectionPtr con_;
+  engine::RequestInfo request_;
+  std::atomic<bool> responded_{false};
+};
+
+class WsConnectionImpl final : public WsConnection {
+ public:
+  explicit WsConnectionImpl(std::weak_ptr<WsppServer::connection_type> con) : con_(std::move(con)) {}
+
+  void send(std::string_view payload, bool binary) override {
+    if (auto con = con_.lock()) {
+      con->send(payload.data(), payload.size(),
+                binary ? websocketpp::frame::opcode::binary : websocketpp::frame::opcode::text);
+    }
+  }
+  void close(std::uint16_t code, std::string_view reason) override {
+    if (auto con = con_.lock()) {
+      std::error_code ec;
+      con->close(code, std::string(reason), ec);
+    }
+  }
+  std::size_t buffered_amount() const override {
+    auto con = con_.lock();
+    return con ? con->get_buffered_amount() : 0;
+  }
+
+ private:
+  // Weak: the connection owns (through ConnectionData) the listener that
+  // owns us; a strong reference would be a cycle.
+  std::weak_ptr<WsppServer::connection_type> con_;
+};
+
+}  // namespace
+
+class HttpFrontend::Impl : public std::enable_shared_from_this<HttpFrontend::Impl> {
+ public:
+  Impl(asio::io_context& io, std::weak_ptr<HttpFrontendHandler> handler, HttpFrontendOptions options)
+      : io_(io), handler_(std::move(handler)), options_(std::move(options)) {
+    server_.clear_access_channels(websocketpp::log::alevel::all);
+    server_.clear_error_channels(websocketpp::log::elevel::all);
+    std::error_code ec;
+    server_.init_asio(&io_, ec);
+    server_.set_reuse_addr(true);
+    server_.set_listen_backlog(1024);
+    server_.set_max_message_size(options_.max_message_size);
+    server_.set_max_http_body_size(options_.max_body_size);
+
+    server_.set_tcp_pre_init_handler([this](websocketpp::connection_hdl hdl) {
+      std::error_code ec;
+      if (auto con = server_.get_con_from_hdl(hdl, ec)) con->owner = shared_from_this();
+    });
+    server_.set_http_handler([this](websocketpp::connection_hdl hdl) { on_http(hdl); });
+    server_.set_validate_handler([this](websocketpp::connection_hdl hdl) { return on_validate(hdl); });
+    server_.set_open_handler([this](websocketpp::connection_hdl hdl) { on_open(hdl); });
+    server_.set_message_handler(
+        [this](websocketpp::connection_hdl hdl, WsppServer::message_ptr msg) { on_message(hdl, msg); });
+    server_.set_close_handler([this](websocketpp::connection_hdl hdl) { on_closed(hdl, false); });
+    server_.set_fail_handler([this](websocketpp::connection_hdl hdl) { on_closed(hdl, true); });
+  }
+
+  void listen(const std::string& host, std::uint16_t port, std::error_code& ec) {
+    auto address = asio::ip::make_address(host, ec);
+    if (ec) return;
+    server_.listen(asio::ip::tcp::endpoint(address, port), ec);
+    if (ec) return;
+    auto local = server_.get_local_endpoint(ec);
+    if (ec) return;
+    port_ = local.port();
+    server_.start_accept(ec);
+  }
+
+  std::uint16_t port() const noexcept { return port_; }
+
+  void stop() {
+    // stop_listening races the accept loop if called from a foreign thread
+    // (websocketpp #1028): do it from inside the io_context.
+    asio::post(io_, [self = shared_from_this()] {
+      std::error_code ec;
+      if (self->server_.is_listening()) self->server_.stop_listening(ec);
+    });
+  }
+
+ private:
+  void log(LogLevel level, std::string_view message) {
+    if (options_.log) options_.log(level, message);
+  }
+
+  void on_http(websocketpp::connection_hdl hdl) {
+    std::error_code ec;
+    auto con = server_.get_con_from_hdl(hdl, ec);
+    if (ec) return;
+    con->defer_http_response();
+    const auto& request = con->get_request();
+    if (request.get_header("Transfer-Encoding").find("chunked") != std::string::npos) {
+      // websocketpp silently drops chunked bodies; refuse them rather than
+      // hand an empty body upward.
+      apply_response(con, HttpResponse{411, {}, {}}, {});
+      con->send_http_response(ec);
+      return;
+    }
+    auto handler = handler_.lock();
+    auto exchange = std::make_shared<Exchange>(con, request_info(con));
+    if (!handler) {
+      exchange->respond(HttpResponse{503, {}, {}});
+      return;
+    }
+    try {
+      handler->on_http_request(std::move(exchange));
+    } catch (const std::exception& e) {
+      log(LogLevel::error, std::string("HTTP handler threw: ") + e.what());
+    }
+  }
+
+  bool on_validate(websocketpp::connection_hdl hdl) {
+    std::error_code ec;
+    auto con = server_.get_con_from_hdl(hdl, ec);
+    if (ec) return false;
+    auto info = request_info(con);
+    auto handler = handler_.lock();
+    if (!handler) return false;
+    std::optional<HttpResponse> refusal;
+    try {
+      refusal = handler->validate_websocket(info);
+    } catch (const std::exception& e) {
+      log(LogLevel::error, std::string("WebSocket validation threw: ") + e.what());
+      refusal = HttpResponse{500, {}, {}};
+    }
+    if (refusal) {
+      apply_response(con, *refusal, {});
+      return false;
+    }
+    con->request = std::move(info);
+    return true;
+  }
+
+  void on_open(websocketpp::connection_hdl hdl) {
+    std::error_code ec;
+    auto con = server_.get_con_from_hdl(hdl, ec);
+    if (ec) return;
+    auto connection = std::make_shared<WsConnectionImpl>(con);
+    try {
+      if (auto handler = handler_.lock()) {
+        con->listener = handler->on_websocket_open(connection, std::move(con->request));
+      }
+    } catch (const std::exception& e) {
+      log(LogLevel::error, std::string("WebSocket open handler threw: ") + e.what());
+    }
+    if (!con->listener) con->close(websocketpp::close::status::normal, "", ec);
+  }
+
+  void on_message(websocketpp::connection_hdl hdl, const WsppServer::message_ptr& msg) {
+    std::error_code ec;
+    auto con = server_.get_con_from_hdl(hdl, ec);
+    if (ec || !con->listener) return;
+    bool binary = msg->get_opcode() == websocketpp::frame::opcode::binary;
+    con->listener->on_ws_message(std::move(msg->get_raw_payload()), binary);
+  }
+
+  void on_closed(websocketpp::connection_hdl hdl, bool failed) {
+    std::error_code ec;
+    auto con = server_.get_con_from_hdl(hdl, ec);
+    if (ec) return;
+    auto listener = std::move(con->listener);
+    con->listener.reset();
+    if (!listener) return;
+    // Closes we start because the peer broke the rules (oversize frame,
+    // bad UTF-8, protocol error) are transport errors, as in Node.
+    auto local = con->get_local_close_code();
+    bool error = failed || local == websocketpp::close::status::message_too_big ||
+                 local == websocketpp::close::status::protocol_error ||
+                 local == websocketpp::close::status::invalid_payload;
+    listener->on_ws_closed(error);
+  }
+
+  asio::io_context& io_;
+  std::weak_ptr<HttpFrontendHandler> handler_;
+  HttpFrontendOptions options_;
+  WsppServer server_;
+  std::uint16_t port_ = 0;
+};
+
+HttpFrontend::HttpFrontend(asio::io_context& io, std::weak_ptr<HttpFrontendHandler> handler,
+                           HttpFrontendOptions options)
+    : impl_(std::make_shared<Impl>(io, std::move(handler), std::move(options))) {}
+
+HttpFrontend::~HttpFrontend() = default;
+
+void HttpFrontend::listen(const std::string& host, std::uint16_t port, std::error_code& ec) {
+  impl_->listen(host, port, ec);
+}
+
+std::uint16_t HttpFrontend::port() const noexcept { return impl_->port(); }
+
+void HttpFrontend::stop() { impl_->stop(); }
+
+}  // namespace socketio::transport

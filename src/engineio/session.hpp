@@ -1,0 +1,83 @@
+#pragma once
+// SessionImpl: the Asio shell around SessionMachine. Owns the session's
+// strand and timers, makes send()/close() safe from any thread, and runs
+// user handlers with exceptions caught.
+
+#include <array>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <functional>
+#include <memory>
+
+#include "engineio/session_machine.hpp"
+#include "socketio/engine/session.hpp"
+#include "socketio/log.hpp"
+#include "transport/http.hpp"
+
+namespace socketio::engine {
+
+class SessionImpl final : public Session,
+                          public SessionEnvironment,
+                          public std::enable_shared_from_this<SessionImpl> {
+ public:
+  using Strand = asio::strand<asio::io_context::executor_type>;
+  /// Called on the strand once the session has closed (the server forgets it).
+  using ClosedCallback = std::function<void(const std::string& sid)>;
+
+  SessionImpl(asio::io_context& io, std::string sid, SessionConfig config, RequestInfo request,
+              LogHook log, ClosedCallback on_closed);
+  ~SessionImpl() override;
+
+  // Session
+  const std::string& id() const noexcept override { return machine_.sid(); }
+  const RequestInfo& request() const noexcept override { return request_; }
+  void send_text(std::string text) override;
+  void send_binary(std::string bytes) override;
+  void close() override;
+  std::string_view transport_name() const noexcept override;
+  bool is_open() const noexcept override { return machine_.state() == SessionMachine::State::open; }
+  void on_message(MessageHandler handler) override { message_handler_ = std::move(handler); }
+  void on_close(CloseHandler handler) override { close_handler_ = std::move(handler); }
+
+  /// Queues an already encoded packet (shared by many sessions for a
+  /// broadcast). Thread-safe.
+  void send_encoded(EncodedPacket packet);
+  /// Immediate close for `reason`. Thread-safe.
+  void abort(CloseReason reason);
+
+  // Strand only:
+  Strand& strand() noexcept { return strand_; }
+  void start(transport::TransportPtr transport);
+  /// A polling GET/POST carrying this sid.
+  void handle_polling_request(const transport::HttpExchangePtr& exchange);
+  /// A WebSocket for this sid; false if it cannot upgrade (caller closes it).
+  bool try_upgrade(const transport::TransportPtr& transport);
+  /// The sink transports report to (the machine, kept alive through us).
+  std::shared_ptr<transport::TransportSink> sink() { return {shared_from_this(), &machine_}; }
+
+  // SessionEnvironment
+  void start_timer(SessionTimer timer, std::chrono::milliseconds after) override;
+  void cancel_timer(SessionTimer timer) override;
+  void deliver_message(std::string data, bool binary) override;
+  void deliver_close(CloseReason reason) override;
+
+ private:
+  template <class F>
+  void run_on_strand(F&& f);
+
+  Strand strand_;
+  SessionMachine machine_;
+  RequestInfo request_;
+  LogHook log_;
+  ClosedCallback on_closed_;
+  MessageHandler message_handler_;
+  CloseHandler close_handler_;
+  static constexpr std::size_t timer_count = 5;
+  std::array<asio::steady_timer, timer_count> timers_;
+  /// Bumped on every start/cancel so a handler that was already queued when
+  /// its timer was cancelled knows it is stale.
+  std::array<std::uint64_t, timer_count> timer_generation_{};
+};
+
+}  // namespace socketio::engine

@@ -1,0 +1,62 @@
+#pragma once
+// The HTTP front end's view of requests, free of websocketpp types, so that
+// transports and the engine server can be written and tested without it.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "socketio/engine/request.hpp"
+
+namespace socketio::transport {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpResponse {
+  int status = 200;
+  HttpHeaders headers;
+  std::string body;
+};
+
+/// One HTTP request (not a WebSocket upgrade) whose response may be sent
+/// later: long-polling GETs are parked until there is something to send.
+/// Thread-safety: respond() may be called from any thread, and only the
+/// first call has an effect.
+class HttpExchange {
+ public:
+  virtual ~HttpExchange() = default;
+  virtual const engine::RequestInfo& request() const noexcept = 0;
+  virtual const std::string& body() const noexcept = 0;
+  virtual void respond(HttpResponse response) = 0;
+
+  /// Headers added to whatever response is eventually sent (CORS).
+  HttpHeaders extra_headers;
+};
+using HttpExchangePtr = std::shared_ptr<HttpExchange>;
+
+/// A WebSocket connection as the transports see it. Thread-safe.
+class WsConnection {
+ public:
+  virtual ~WsConnection() = default;
+  virtual void send(std::string_view payload, bool binary) = 0;
+  virtual void close(std::uint16_t code, std::string_view reason) = 0;
+  /// Bytes queued for writing and not yet written.
+  virtual std::size_t buffered_amount() const = 0;
+};
+using WsConnectionPtr = std::shared_ptr<WsConnection>;
+
+/// Receives what arrives on one WebSocket connection (on the connection's
+/// own thread; implementations hop onto their session's strand).
+class WsListener {
+ public:
+  virtual ~WsListener() = default;
+  virtual void on_ws_message(std::string payload, bool binary) = 0;
+  /// The connection ended; `error` is true if it failed rather than closed
+  /// cleanly (an oversize frame counts as an error).
+  virtual void on_ws_closed(bool error) = 0;
+};
+
+}  // namespace socketio::transport
