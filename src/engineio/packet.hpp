@@ -53,12 +53,15 @@ EncodedPacket encode_binary_message(std::string bytes);
 /// assumed to be valid UTF-8 (the WebSocket layer checks that).
 std::error_code decode_text_frame(std::string_view frame, Packet& out);
 
-/// Decodes a polling request body (text, '\x1e'-separated). Validates UTF-8.
+/// Decodes a polling request body (text, '\x1e'-separated) into `out`
+/// (cleared first). Validates UTF-8 over the whole body before anything else.
 /// On error `out` may hold the packets decoded before the bad one; callers
-/// close the session and must not deliver them.
+/// close the session and must not deliver them. The size limit is the
+/// caller's to check (errc::payload_too_large) before decoding.
 std::error_code decode_payload(std::string_view body, std::vector<Packet>& out);
 
-/// Appends the polling form of `packets` to `out`, '\x1e'-separated.
+/// Appends the polling form of `packets` to `out`, '\x1e' between them
+/// (not before the first). Every packet must hold bytes.
 void encode_payload(const std::vector<EncodedPacket>& packets, std::string& out);
 
 /// True if `text` is valid UTF-8 (RFC 3629: no overlongs, no surrogates,
