@@ -39,6 +39,11 @@ void SessionImpl::send_encoded(EncodedPacket packet) {
   run_on_strand([packet = std::move(packet)](SessionImpl& self) mutable { self.machine_.send(std::move(packet)); });
 }
 
+void SessionImpl::send_batch(const std::vector<EncodedPacket>& packets, bool is_volatile) {
+  if (is_volatile && !machine_.writable()) return;
+  machine_.send(packets);
+}
+
 void SessionImpl::close() {
   run_on_strand([](SessionImpl& self) { self.machine_.close(CloseReason::forced_close); });
 }

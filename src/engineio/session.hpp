@@ -43,6 +43,9 @@ class SessionImpl final : public Session,
   /// Queues an already encoded packet (shared by many sessions for a
   /// broadcast). Thread-safe.
   void send_encoded(EncodedPacket packet);
+  /// Strand only: queues `packets` together; with `is_volatile`, drops them
+  /// unless the transport can take them now.
+  void send_batch(const std::vector<EncodedPacket>& packets, bool is_volatile);
   /// Immediate close for `reason`. Thread-safe.
   void abort(CloseReason reason);
 

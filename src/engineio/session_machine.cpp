@@ -25,6 +25,12 @@ std::string SessionMachine::open_packet_json() const {
 }
 
 void SessionMachine::open(TransportPtr transport) {
+  if (state_ == State::closed) {
+    // Closed before it opened (the server shut down in between): the
+    // transport has nobody to serve.
+    transport->close();
+    return;
+  }
   transport_ = std::move(transport);
   state_ = State::open;
   write_buffer_.push_back(encode_packet(PacketType::open, open_packet_json()));
@@ -36,6 +42,12 @@ void SessionMachine::send(EncodedPacket packet) {
   // As in Node, nothing new is queued once a close has begun.
   if (state_ != State::open) return;
   write_buffer_.push_back(std::move(packet));
+  flush();
+}
+
+void SessionMachine::send(const std::vector<EncodedPacket>& packets) {
+  if (state_ != State::open) return;
+  write_buffer_.insert(write_buffer_.end(), packets.begin(), packets.end());
   flush();
 }
 
@@ -80,7 +92,7 @@ void SessionMachine::finish_close(CloseReason reason) {
   }
   write_buffer_.clear();
   // Polling answers a parked GET with CLOSE; WebSocket sends a close frame.
-  transport_->close();
+  if (transport_) transport_->close();
   env_.deliver_close(reason);
 }
 
@@ -119,6 +131,7 @@ void SessionMachine::finish_upgrade() {
   old->close();
   transport_ = std::move(probe_);
   probe_.reset();
+  probe_answered_ = false;
   upgraded_ = true;
   if (awaiting_pong_) {
     // The PONG may have been lost with the old transport. Node clears the

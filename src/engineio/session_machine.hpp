@@ -65,6 +65,12 @@ class SessionMachine final : public transport::TransportSink {
   /// Queues a packet and flushes if the transport is writable.
   /// Ignored unless the session is open.
   void send(EncodedPacket packet);
+  /// Queues several packets, then flushes once (a Socket.IO packet and its
+  /// attachments travel in one polling response).
+  void send(const std::vector<EncodedPacket>& packets);
+  /// Whether the current transport can take packets right now (volatile
+  /// packets are dropped when it cannot).
+  bool writable() const noexcept { return transport_ && transport_->writable(); }
 
   /// Server-initiated orderly close: what is queued is flushed first (for
   /// polling, together with the CLOSE packet on the next poll).
