@@ -4,6 +4,8 @@
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <memory>
+#include <regex>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "socketio/engine/server.hpp"
+#include "socketio/socketio.hpp"
 
 namespace {
 
@@ -118,11 +121,151 @@ int run_engine_echo(const Config& config) {
   return 0;
 }
 
+using socketio::Ack;
+using socketio::Args;
+using socketio::Json;
+using socketio::SocketPtr;
+
+/// Every row of the "/" table of shared/conformance-server.md.
+void serve_main_namespace(socketio::Server& io) {
+  io.on_connection([&io](const SocketPtr& socket) {
+    socket->emit("auth", socket->handshake().auth);
+
+    socket->on("message", [socket](const Args& args) { socket->emit_args("message-back", args); });
+    socket->on("message-with-ack", [](const Args& args, Ack ack) { ack.send(args); });
+
+    auto rooms_json = [](const SocketPtr& s) {
+      Json rooms = Json::array({});
+      for (const auto& room : s->rooms()) rooms.push_back(room);
+      return rooms;
+    };
+    socket->on("join", [socket, rooms_json](std::string room, Ack ack) {
+      socket->join(room);
+      ack(rooms_json(socket));
+    });
+    socket->on("leave", [socket, rooms_json](std::string room, Ack ack) {
+      socket->leave(room);
+      ack(rooms_json(socket));
+    });
+    socket->on("to-room", [&io](Args args) {
+      if (args.empty()) return;
+      std::string room = args[0].as_string();
+      io.to(room).emit_args("room-message", Args(args.begin() + 1, args.end()));
+    });
+    socket->on("to-room-except-me", [socket](Args args) {
+      if (args.empty()) return;
+      std::string room = args[0].as_string();
+      socket->to(room).emit_args("room-message", Args(args.begin() + 1, args.end()));
+    });
+    socket->on("broadcast", [socket](const Args& args) { socket->broadcast().emit_args("broadcast", args); });
+    socket->on("broadcast-all", [&io](const Args& args) { io.emit_args("broadcast", args); });
+    socket->on("ask", [socket](Args args, Ack ack) {
+      if (args.empty()) return;
+      std::string event = args[0].as_string();
+      auto shared_ack = std::make_shared<Ack>(std::move(ack));
+      socket->timeout(std::chrono::milliseconds(1000))
+          .emit_with_ack(event, Args(args.begin() + 1, args.end()), [shared_ack](std::error_code ec, Args reply) {
+            if (ec) {
+              (*shared_ack)(Json::object({{"error", "timeout"}}));
+            } else {
+              (*shared_ack)(Json::object({{"reply", Json(static_cast<Json::Array&&>(std::move(reply)))}}));
+            }
+          });
+    });
+    socket->on("ask-room", [&io](std::string room, Ack ack) {
+      auto shared_ack = std::make_shared<Ack>(std::move(ack));
+      io.to(room).timeout(std::chrono::milliseconds(1000))
+          .emit_with_ack("question", {}, [shared_ack](std::error_code ec, std::vector<Json> replies) {
+            (*shared_ack)(Json::object({{"timedOut", static_cast<bool>(ec)}, {"replies", Json(std::move(replies))}}));
+          });
+    });
+    socket->on("set-data", [socket](Json value, Ack ack) {
+      socket->data()["value"] = std::move(value);
+      ack();
+    });
+    socket->on("get-data", [socket](Ack ack) { ack(socket->data()["value"]); });
+    socket->on("count", [&io](Ack ack) {
+      auto shared_ack = std::make_shared<Ack>(std::move(ack));
+      io.fetch_sockets([shared_ack](std::vector<SocketPtr> sockets) { (*shared_ack)(sockets.size()); });
+    });
+    socket->on("room-size", [&io](std::string room, Ack ack) {
+      auto shared_ack = std::make_shared<Ack>(std::move(ack));
+      io.in(room).fetch_sockets([shared_ack](std::vector<SocketPtr> sockets) { (*shared_ack)(sockets.size()); });
+    });
+    socket->on("disconnect-me", [socket] { socket->disconnect(true); });
+    socket->on("disconnect-room", [&io](std::string room) { io.in(room).disconnect_sockets(true); });
+  });
+}
+
+void serve_other_namespaces(socketio::Server& io) {
+  io.of("/custom").on_connection([](const SocketPtr& socket) {
+    socket->emit("auth", socket->handshake().auth);
+    socket->on("message", [socket](const Args& args) { socket->emit_args("message-back", args); });
+  });
+
+  io.of(std::regex("^/dyn-[a-z0-9]+$")).on_connection([](const SocketPtr& socket) {
+    socket->emit("nsp", socket->nsp().name());
+  });
+
+  auto& private_nsp = io.of("/private");
+  private_nsp.use([](const SocketPtr& socket, socketio::Namespace::Next next) {
+    const Json& token = socket->handshake().auth["token"];
+    if (token.is_string() && token.as_string() == "secret") {
+      next(std::nullopt);
+    } else {
+      next(socketio::ConnectError{"unauthorized", Json::object({{"code", 401}})});
+    }
+  });
+  private_nsp.on_connection([](const SocketPtr& socket) { socket->emit("welcome", socket->id()); });
+}
+
+int run_socketio(const Config& config) {
+  if (!config.redis.empty()) {
+    std::cerr << "conformance_server: --redis needs the Redis adapter, which is not built yet\n";
+    return 2;
+  }
+  asio::io_context io;
+  socketio::ServerOptions options;
+  if (!config.path.empty()) options.path = config.path;
+  options.ping_interval = std::chrono::milliseconds(config.ping_interval);
+  options.ping_timeout = std::chrono::milliseconds(config.ping_timeout);
+  options.max_http_buffer_size = config.max_payload;
+  options.connect_timeout = std::chrono::milliseconds(config.connect_timeout);
+  options.transports = config.transports;
+  options.cors.enabled = true;  // any origin, as the contract says
+
+  socketio::Server server(io, options);
+  server.on_error([](const std::string& where, const std::string& what) {
+    std::cerr << "conformance_server: " << where << ": " << what << "\n";
+  });
+  if (std::getenv("SOCKETIO_DEBUG")) {
+    server.set_log_hook([](socketio::LogLevel, std::string_view message) { std::cerr << message << "\n"; });
+  }
+  serve_main_namespace(server);
+  serve_other_namespaces(server);
+
+  std::error_code ec;
+  server.listen(config.host, config.port, ec);
+  if (ec) {
+    std::cerr << "conformance_server: cannot listen on " << config.host << ":" << config.port << ": "
+              << ec.message() << "\n";
+    return 1;
+  }
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const std::error_code&, int) { server.close(); });
+
+  std::cout << "listening on http://" << config.host << ":" << server.port() << std::endl;
+
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : threads) t.join();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Config config = parse_args(argc, argv);
-  if (config.engine_echo) return run_engine_echo(config);
-  std::cerr << "conformance_server: the Socket.IO layer is not built yet; only --engine-echo works\n";
-  return 2;
+  return config.engine_echo ? run_engine_echo(config) : run_socketio(config);
 }

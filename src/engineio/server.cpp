@@ -33,6 +33,7 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
 
   void on_connection(ConnectionHandler handler) { connection_handler_ = std::move(handler); }
   void set_log_hook(LogHook hook) { log_ = std::move(hook); }
+  void on_http_request(HttpHandler handler) { http_handler_ = std::move(handler); }
 
   void listen(const std::string& host, std::uint16_t port, std::error_code& ec) {
     transport::HttpFrontendOptions frontend_options;
@@ -71,7 +72,7 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
   void on_http_request(HttpExchangePtr exchange) override {
     const RequestInfo& request = exchange->request();
     if (!is_engine_path(request)) {
-      exchange->respond(HttpResponse{404, {{"Content-Type", "text/plain"}}, "Not Found"});
+      serve_other(exchange);
       return;
     }
     exchange->extra_headers = cors_headers(request);
@@ -130,6 +131,32 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
   }
 
  private:
+  /// A request outside the engine path: the host's handler, or 404.
+  void serve_other(const HttpExchangePtr& exchange) {
+    if (!http_handler_) {
+      exchange->respond(HttpResponse{404, {{"Content-Type", "text/plain"}}, "Not Found"});
+      return;
+    }
+    const RequestInfo& info = exchange->request();
+    socketio::HttpRequest request;
+    request.method = info.method;
+    request.url = info.url;
+    request.path = info.path;
+    request.headers = info.headers;
+    request.query = info.query;
+    request.body = exchange->body();
+    request.remote_address = info.remote_address;
+    HttpResponder respond = [exchange](socketio::HttpResponse response) {
+      exchange->respond(HttpResponse{response.status, std::move(response.headers), std::move(response.body)});
+    };
+    try {
+      http_handler_(request, std::move(respond));
+    } catch (const std::exception& e) {
+      if (log_) log_(LogLevel::error, std::string("HTTP handler threw: ") + e.what());
+      exchange->respond(HttpResponse{500, {{"Content-Type", "text/plain"}}, "Internal Server Error"});
+    }
+  }
+
   bool is_engine_path(const RequestInfo& request) const {
     // Node matches the raw URL's prefix against the path with its slash.
     return request.url.compare(0, options_.path.size(), options_.path) == 0;
@@ -252,6 +279,7 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
   Options options_;
   std::unique_ptr<transport::HttpFrontend> frontend_;
   ConnectionHandler connection_handler_;
+  HttpHandler http_handler_;
   LogHook log_;
   std::atomic<bool> closed_{false};
   mutable std::mutex mutex_;
@@ -265,6 +293,8 @@ Server::~Server() { impl_->close(); }
 void Server::on_connection(ConnectionHandler handler) { impl_->on_connection(std::move(handler)); }
 
 void Server::set_log_hook(LogHook hook) { impl_->set_log_hook(std::move(hook)); }
+
+void Server::on_http_request(HttpHandler handler) { impl_->on_http_request(std::move(handler)); }
 
 void Server::listen(const std::string& host, std::uint16_t port, std::error_code& ec) {
   impl_->listen(host, port, ec);

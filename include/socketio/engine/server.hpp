@@ -19,6 +19,7 @@
 
 #include "socketio/engine/options.hpp"
 #include "socketio/engine/session.hpp"
+#include "socketio/http.hpp"
 #include "socketio/log.hpp"
 
 namespace asio {
@@ -39,6 +40,8 @@ class Server {
   /// Called on the new session's strand for every accepted session, before
   /// any of its messages is delivered. Set handlers on the session there.
   void on_connection(ConnectionHandler handler);
+  /// Answers HTTP requests outside the engine path (default: 404).
+  void on_http_request(HttpHandler handler);
   /// Diagnostics; may be called from any io_context thread.
   void set_log_hook(LogHook hook);
 

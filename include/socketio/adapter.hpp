@@ -1,0 +1,118 @@
+#pragma once
+// Adapter: owns the rooms of one namespace and carries broadcasts to their
+// sockets. InMemoryAdapter (the default) serves one process; a cluster
+// adapter (Redis) derives from it and overrides what must cross servers, as
+// Node's adapters do.
+//
+// Threading: every member may be called from any thread; implementations
+// lock their own state and must not hold a lock while sending.
+// Lifetime: one adapter per namespace, owned by it.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <vector>
+
+#include "socketio/args.hpp"
+#include "socketio/fwd.hpp"
+#include "socketio/json.hpp"
+
+namespace socketio {
+
+struct BroadcastFlags {
+  bool is_volatile = false;  ///< drop for clients that cannot take it now
+  bool compress = true;
+  bool local = false;        ///< do not forward to other servers
+  std::optional<std::chrono::milliseconds> timeout;  ///< for acknowledgements
+};
+
+/// Which sockets: members of any of `rooms` (every socket when empty) that
+/// are in none of `except`.
+struct BroadcastOptions {
+  std::set<Room> rooms;
+  std::set<Room> except;
+  BroadcastFlags flags;
+};
+
+class Adapter {
+ public:
+  explicit Adapter(Namespace& nsp) : nsp_(nsp) {}
+  virtual ~Adapter() = default;
+  Adapter(const Adapter&) = delete;
+  Adapter& operator=(const Adapter&) = delete;
+
+  Namespace& nsp() const noexcept { return nsp_; }
+
+  virtual void add_all(const SocketId& id, const std::set<Room>& rooms) = 0;
+  virtual void del(const SocketId& id, const Room& room) = 0;
+  virtual void del_all(const SocketId& id) = 0;
+  /// Rooms of a local socket (empty if unknown).
+  virtual std::set<Room> socket_rooms(const SocketId& id) const = 0;
+  /// Ids of the local sockets selected by `rooms` (all when empty).
+  virtual std::set<SocketId> sockets(const std::set<Room>& rooms) const = 0;
+  /// Every room that has members here.
+  virtual std::set<Room> rooms() const = 0;
+
+  /// Sends EVENT `packet` ([event, ...args]) to the selected sockets.
+  virtual void broadcast(const Args& packet, const BroadcastOptions& options) = 0;
+  /// As broadcast, asking each client for an acknowledgement:
+  /// `on_client_count` is called once per server with how many clients it
+  /// reached, `on_reply` once per answering client with the first argument.
+  virtual void broadcast_with_ack(const Args& packet, const BroadcastOptions& options,
+                                  std::function<void(std::size_t client_count)> on_client_count,
+                                  std::function<void(Json reply)> on_reply) = 0;
+
+  virtual void fetch_sockets(const BroadcastOptions& options,
+                             std::function<void(std::vector<SocketPtr>)> callback) = 0;
+  virtual void add_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) = 0;
+  virtual void del_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) = 0;
+  virtual void disconnect_sockets(const BroadcastOptions& options, bool close) = 0;
+  /// How many servers share this namespace (1 without a cluster).
+  virtual void server_count(std::function<void(std::size_t)> callback) { callback(1); }
+
+ private:
+  Namespace& nsp_;
+};
+
+/// Builds the adapter of each namespace (ServerOptions::adapter).
+using AdapterFactory = std::function<std::unique_ptr<Adapter>(Namespace&)>;
+
+/// The default adapter: rooms in memory, broadcasts encoded once and handed
+/// to every local target.
+class InMemoryAdapter : public Adapter {
+ public:
+  explicit InMemoryAdapter(Namespace& nsp) : Adapter(nsp) {}
+
+  void add_all(const SocketId& id, const std::set<Room>& rooms) override;
+  void del(const SocketId& id, const Room& room) override;
+  void del_all(const SocketId& id) override;
+  std::set<Room> socket_rooms(const SocketId& id) const override;
+  std::set<SocketId> sockets(const std::set<Room>& rooms) const override;
+  std::set<Room> rooms() const override;
+  void broadcast(const Args& packet, const BroadcastOptions& options) override;
+  void broadcast_with_ack(const Args& packet, const BroadcastOptions& options,
+                          std::function<void(std::size_t client_count)> on_client_count,
+                          std::function<void(Json reply)> on_reply) override;
+  void fetch_sockets(const BroadcastOptions& options,
+                     std::function<void(std::vector<SocketPtr>)> callback) override;
+  void add_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) override;
+  void del_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) override;
+  void disconnect_sockets(const BroadcastOptions& options, bool close) override;
+
+ protected:
+  /// The local sockets `options` selects.
+  std::vector<SocketPtr> select(const BroadcastOptions& options) const;
+
+ private:
+  mutable std::shared_mutex mutex_;
+  std::map<Room, std::set<SocketId>> rooms_;
+  std::map<SocketId, std::set<Room>> sids_;
+};
+
+}  // namespace socketio

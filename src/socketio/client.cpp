@@ -1,0 +1,146 @@
+#include <asio/post.hpp>
+
+#include "socketio/core.hpp"
+#include "socketio/namespace.hpp"
+
+namespace socketio::detail {
+
+namespace {
+
+DisconnectReason disconnect_reason(engine::CloseReason reason) {
+  switch (reason) {
+    case engine::CloseReason::transport_close: return DisconnectReason::transport_close;
+    case engine::CloseReason::transport_error: return DisconnectReason::transport_error;
+    case engine::CloseReason::ping_timeout: return DisconnectReason::ping_timeout;
+    case engine::CloseReason::parse_error: return DisconnectReason::parse_error;
+    case engine::CloseReason::forced_close: return DisconnectReason::forced_close;
+    case engine::CloseReason::server_shutdown: return DisconnectReason::forced_server_close;
+  }
+  return DisconnectReason::transport_error;
+}
+
+Args take_args(std::optional<Json>& data) {
+  if (data) {
+    if (auto* array = data->if_array()) return Args(std::move(*array));
+  }
+  return Args();
+}
+
+}  // namespace
+
+EncodedMessage encode_message(const sio::Packet& packet) {
+  std::string text = "4";  // the Engine.IO MESSAGE type, written in place
+  std::vector<std::string> attachments;
+  sio::encode(packet, text, attachments);
+  auto packets = std::make_shared<std::vector<engine::EncodedPacket>>();
+  packets->reserve(1 + attachments.size());
+  packets->push_back(engine::EncodedPacket{false, std::make_shared<const std::string>(std::move(text))});
+  for (auto& attachment : attachments) {
+    packets->push_back(engine::encode_binary_message(std::move(attachment)));
+  }
+  return packets;
+}
+
+Client::Client(std::shared_ptr<ServerCore> server, std::shared_ptr<engine::SessionImpl> session)
+    : server_(std::move(server)),
+      session_(std::move(session)),
+      decoder_(sio::DecoderLimits{server_->options().max_attachments, server_->options().max_http_buffer_size}),
+      connect_timer_(session_->strand()) {}
+
+void Client::start() {
+  // These handlers hold the client; the session drops them when it closes.
+  auto self = shared_from_this();
+  session_->on_message([self](std::string data, bool binary) { self->on_message(std::move(data), binary); });
+  session_->on_close([self](engine::CloseReason reason) { self->on_engine_close(reason); });
+  connect_timer_.expires_after(server_->options().connect_timeout);
+  connect_timer_.async_wait([weak = weak_from_this()](const std::error_code& ec) {
+    if (ec) return;
+    if (auto self = weak.lock(); self && self->sockets_.empty() && self->open_) self->session_->close();
+  });
+}
+
+void Client::on_message(std::string data, bool binary) {
+  if (!open_) return;
+  std::optional<sio::Packet> packet;
+  std::error_code ec = binary ? decoder_.add_binary(data, packet) : decoder_.add_text(data, packet);
+  if (ec) {
+    fail(ec.message().c_str());
+    return;
+  }
+  if (packet) on_packet(std::move(*packet));
+}
+
+void Client::fail(const char* why) {
+  server_->log(LogLevel::debug, std::string("closing connection: ") + why);
+  session_->abort(engine::CloseReason::parse_error);
+}
+
+void Client::on_packet(sio::Packet packet) {
+  if (packet.type == sio::PacketType::connect) {
+    if (sockets_.count(packet.nsp)) return;
+    Json auth = packet.data && packet.data->is_object() ? std::move(*packet.data) : Json::object({});
+    Namespace* nsp = server_->resolve(packet.nsp, auth);
+    if (!nsp) {
+      sio::Packet refusal;
+      refusal.type = sio::PacketType::connect_error;
+      refusal.nsp = packet.nsp;
+      refusal.data = Json::object({{"message", "Invalid namespace"}});
+      send_packet(refusal);
+      return;
+    }
+    nsp->add(shared_from_this(), std::move(auth));
+    return;
+  }
+  auto it = sockets_.find(packet.nsp);
+  if (it == sockets_.end()) return;  // not connected to that namespace: ignored, as in Node
+  SocketPtr socket = it->second;
+  switch (packet.type) {
+    case sio::PacketType::event:
+    case sio::PacketType::binary_event:
+      socket->on_event(take_args(packet.data), packet.id);
+      break;
+    case sio::PacketType::ack:
+    case sio::PacketType::binary_ack:
+      if (packet.id) socket->on_ack(*packet.id, take_args(packet.data));
+      break;
+    case sio::PacketType::disconnect:
+      socket->on_close(DisconnectReason::client_namespace_disconnect);
+      break;
+    default:
+      break;
+  }
+}
+
+void Client::send(const EncodedMessage& message, bool is_volatile) {
+  if (!open_) return;
+  session_->send_batch(*message, is_volatile);
+}
+
+void Client::attach(const SocketPtr& socket) {
+  sockets_[socket->nsp().name()] = socket;
+  connect_timer_.cancel();
+}
+
+void Client::detach(const std::string& nsp) { sockets_.erase(nsp); }
+
+void Client::disconnect_all() {
+  auto sockets = sockets_;
+  for (auto& [name, socket] : sockets) {
+    sio::Packet out;
+    out.type = sio::PacketType::disconnect;
+    out.nsp = name;
+    send_packet(out);
+    socket->on_close(DisconnectReason::server_namespace_disconnect);
+  }
+  session_->close();
+}
+
+void Client::on_engine_close(engine::CloseReason reason) {
+  open_ = false;
+  connect_timer_.cancel();
+  auto sockets = std::move(sockets_);
+  sockets_.clear();
+  for (auto& [name, socket] : sockets) socket->on_close(disconnect_reason(reason));
+}
+
+}  // namespace socketio::detail

@@ -1,0 +1,315 @@
+#include "socketio/socket.hpp"
+
+#include <asio/dispatch.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "socketio/core.hpp"
+#include "socketio/namespace.hpp"
+
+namespace socketio {
+
+namespace {
+
+bool is_reserved_event(const std::string& event) {
+  return event == "connect" || event == "connect_error" || event == "disconnect" || event == "disconnecting" ||
+         event == "newListener" || event == "removeListener";
+}
+
+}  // namespace
+
+/// An acknowledgement this socket waits for from its client.
+struct Socket::PendingAck {
+  AckCallback callback;
+  std::unique_ptr<asio::steady_timer> timer;
+};
+
+Socket::Socket(Namespace& nsp, std::shared_ptr<detail::Client> client, SocketId id, Handshake handshake)
+    : nsp_(nsp), client_(std::move(client)), id_(std::move(id)), handshake_(std::move(handshake)) {}
+
+Socket::~Socket() = default;
+
+template <class F>
+void Socket::run_on_strand(F&& f) {
+  auto client = client_;
+  if (!client) return;
+  asio::dispatch(client->session().strand(), [self = shared_from_this(), f = std::forward<F>(f)]() mutable {
+    if (self->connected()) f(*self);
+  });
+}
+
+std::set<Room> Socket::rooms() const { return nsp_.adapter().socket_rooms(id_); }
+
+bool Socket::connected() const noexcept { return connected_.load(std::memory_order_acquire); }
+
+std::string Socket::transport_name() const {
+  return client_ ? std::string(client_->session().transport_name()) : std::string();
+}
+
+void Socket::join(const Room& room) { join(std::vector<Room>{room}); }
+
+void Socket::join(const std::vector<Room>& rooms) {
+  if (!connected()) return;
+  nsp_.adapter().add_all(id_, std::set<Room>(rooms.begin(), rooms.end()));
+}
+
+void Socket::leave(const Room& room) {
+  if (!connected()) return;
+  nsp_.adapter().del(id_, room);
+}
+
+void Socket::add_handler(const std::string& event, detail::EventHandler handler, bool once) {
+  listeners_[event].push_back(Listener{std::move(handler), once});
+}
+
+void Socket::off(const std::string& event) { listeners_.erase(event); }
+void Socket::on_any(AnyHandler handler) { any_.push_back(std::move(handler)); }
+void Socket::on_any_outgoing(AnyHandler handler) { outgoing_any_.push_back(std::move(handler)); }
+void Socket::use(PacketMiddleware middleware) { middlewares_.push_back(std::move(middleware)); }
+void Socket::on_disconnecting(DisconnectHandler handler) { disconnecting_.push_back(std::move(handler)); }
+void Socket::on_disconnect(DisconnectHandler handler) { disconnect_.push_back(std::move(handler)); }
+void Socket::on_error(ErrorHandler handler) { error_.push_back(std::move(handler)); }
+
+void Socket::emit_args(std::string event, Args args) {
+  if (is_reserved_event(event)) throw std::invalid_argument("\"" + event + "\" is a reserved event name");
+  Args packet;
+  packet.reserve(args.size() + 1);
+  packet.emplace_back(std::move(event));
+  for (auto& arg : args) packet.push_back(std::move(arg));
+  run_on_strand([packet = std::move(packet)](Socket& self) mutable {
+    self.notify_outgoing(packet);
+    sio::Packet out;
+    out.type = sio::PacketType::event;
+    out.nsp = self.nsp_.name();
+    out.data = Json(static_cast<Json::Array&&>(std::move(packet)));
+    self.client_->send_packet(out);
+  });
+}
+
+void Socket::emit_with_ack(std::string event, Args args, AckCallback callback) {
+  emit_with_ack_impl(std::move(event), std::move(args), std::move(callback), std::nullopt);
+}
+
+void Socket::emit_with_ack_impl(std::string event, Args args, AckCallback callback,
+                                std::optional<std::chrono::milliseconds> timeout) {
+  if (is_reserved_event(event)) throw std::invalid_argument("\"" + event + "\" is a reserved event name");
+  Args packet;
+  packet.reserve(args.size() + 1);
+  packet.emplace_back(std::move(event));
+  for (auto& arg : args) packet.push_back(std::move(arg));
+  if (!connected() || !client_) {
+    if (callback) callback(make_error_code(errc::not_connected), {});
+    return;
+  }
+  run_on_strand([packet = std::move(packet), callback = std::move(callback), timeout](Socket& self) mutable {
+    auto id = self.nsp_.next_ack_id();
+    self.register_ack(id, std::move(callback), timeout);
+    self.notify_outgoing(packet);
+    sio::Packet out;
+    out.type = sio::PacketType::event;
+    out.nsp = self.nsp_.name();
+    out.id = id;
+    out.data = Json(static_cast<Json::Array&&>(std::move(packet)));
+    self.client_->send_packet(out);
+  });
+}
+
+void Socket::register_ack(std::uint64_t id, AckCallback callback, std::optional<std::chrono::milliseconds> timeout) {
+  auto pending = std::make_shared<PendingAck>();
+  pending->callback = std::move(callback);
+  if (timeout) {
+    pending->timer = std::make_unique<asio::steady_timer>(client_->session().strand(), *timeout);
+    pending->timer->async_wait([weak = weak_from_this(), id](const std::error_code& ec) {
+      if (ec) return;
+      auto self = weak.lock();
+      if (!self) return;
+      auto it = self->acks_.find(id);
+      if (it == self->acks_.end()) return;
+      auto callback = std::move(it->second->callback);
+      self->acks_.erase(it);
+      if (callback) {
+        self->nsp_.server_.run_user("acknowledgement callback",
+                                    [&] { callback(make_error_code(errc::timeout), {}); });
+      }
+    });
+  }
+  acks_[id] = std::move(pending);
+}
+
+void Socket::send_ack(std::uint64_t id, Args args) {
+  run_on_strand([id, args = std::move(args)](Socket& self) mutable {
+    sio::Packet out;
+    out.type = sio::PacketType::ack;
+    out.nsp = self.nsp_.name();
+    out.id = id;
+    out.data = Json(static_cast<Json::Array&&>(std::move(args)));
+    self.client_->send_packet(out);
+  });
+}
+
+BroadcastOperator Socket::to(const Room& room) const {
+  BroadcastOptions options;
+  options.except.insert(id_);
+  return BroadcastOperator(nsp_, std::move(options)).to(room);
+}
+
+BroadcastOperator Socket::except(const Room& room) const {
+  BroadcastOptions options;
+  options.except.insert(id_);
+  return BroadcastOperator(nsp_, std::move(options)).except(room);
+}
+
+BroadcastOperator Socket::broadcast() const {
+  BroadcastOptions options;
+  options.except.insert(id_);
+  return BroadcastOperator(nsp_, std::move(options));
+}
+
+void Socket::disconnect(bool close) {
+  run_on_strand([close](Socket& self) {
+    if (close) {
+      self.client_->disconnect_all();
+      return;
+    }
+    sio::Packet out;
+    out.type = sio::PacketType::disconnect;
+    out.nsp = self.nsp_.name();
+    self.client_->send_packet(out);
+    self.on_close(DisconnectReason::server_namespace_disconnect);
+  });
+}
+
+void Socket::on_event(Args args, std::optional<std::uint64_t> ack_id) {
+  if (!any_.empty() && !args.empty()) {
+    const std::string& event = args[0].as_string();
+    Args rest(args.begin() + 1, args.end());
+    for (auto& handler : any_) nsp_.server_.run_user("on_any handler", [&] { handler(event, rest); });
+  }
+  if (middlewares_.empty()) {
+    dispatch(std::move(args), ack_id);
+    return;
+  }
+  // Run the per-packet middleware chain; each step may finish later, from
+  // another thread, so the continuation hops back onto the strand.
+  auto state = std::make_shared<Args>(std::move(args));
+  auto step = std::make_shared<std::function<void(std::size_t)>>();
+  *step = [weak = weak_from_this(), state, ack_id, step_weak = std::weak_ptr<std::function<void(std::size_t)>>(step)](
+              std::size_t index) {
+    auto self = weak.lock();
+    if (!self || !self->connected()) return;
+    if (index == self->middlewares_.size()) {
+      self->dispatch(std::move(*state), ack_id);
+      return;
+    }
+    auto step = step_weak.lock();
+    if (!step) return;
+    Next next = [self, step, index](std::optional<std::string> error) {
+      self->run_on_strand([step, index, error = std::move(error)](Socket& s) {
+        if (error) {
+          for (auto& handler : s.error_) s.nsp_.server_.run_user("error handler", [&] { handler(*error); });
+          return;
+        }
+        (*step)(index + 1);
+      });
+    };
+    self->nsp_.server_.run_user("packet middleware", [&] { self->middlewares_[index](*state, next); });
+  };
+  (*step)(0);
+}
+
+void Socket::dispatch(Args args, std::optional<std::uint64_t> ack_id) {
+  if (args.empty() || !args[0].is_string()) return;
+  std::string event = args[0].as_string();
+  args.erase(args.begin());
+  Ack ack = ack_id ? Ack(weak_from_this(), *ack_id) : Ack();
+  auto it = listeners_.find(event);
+  if (it == listeners_.end()) return;
+  // Copy: a handler may add or remove handlers of this very event.
+  auto listeners = it->second;
+  it->second.erase(std::remove_if(it->second.begin(), it->second.end(), [](const Listener& l) { return l.once; }),
+                   it->second.end());
+  auto self = shared_from_this();
+  for (auto& listener : listeners) {
+    nsp_.server_.run_user("event handler", [&] { listener.handler(self, args, ack); });
+  }
+}
+
+void Socket::on_ack(std::uint64_t id, Args args) {
+  auto it = acks_.find(id);
+  if (it == acks_.end()) return;
+  auto pending = std::move(it->second);
+  acks_.erase(it);
+  if (pending->timer) pending->timer->cancel();
+  if (pending->callback) {
+    nsp_.server_.run_user("acknowledgement callback", [&] { pending->callback({}, std::move(args)); });
+  }
+}
+
+void Socket::notify_outgoing(const Args& packet) {
+  if (outgoing_any_.empty() || packet.empty() || !packet[0].is_string()) return;
+  Args rest(packet.begin() + 1, packet.end());
+  for (auto& handler : outgoing_any_) {
+    nsp_.server_.run_user("on_any_outgoing handler", [&] { handler(packet[0].as_string(), rest); });
+  }
+}
+
+void Socket::on_close(DisconnectReason reason) {
+  if (!connected_.exchange(false)) return;
+  auto self = shared_from_this();
+  // "disconnecting" still sees the rooms; "disconnect" no longer does.
+  for (auto& handler : disconnecting_) nsp_.server_.run_user("disconnecting handler", [&] { handler(reason); });
+  nsp_.adapter().del_all(id_);
+  nsp_.remove(id_);
+  if (client_) client_->detach(nsp_.name());
+  for (auto& handler : disconnect_) nsp_.server_.run_user("disconnect handler", [&] { handler(reason); });
+  // Handlers commonly capture this socket: drop them to break the cycle.
+  // Acknowledgements with a timeout still fire (their timers hold us).
+  listeners_.clear();
+  any_.clear();
+  outgoing_any_.clear();
+  middlewares_.clear();
+  disconnecting_.clear();
+  disconnect_.clear();
+  error_.clear();
+  for (auto it = acks_.begin(); it != acks_.end();) {
+    if (it->second->timer) {
+      ++it;
+    } else {
+      it = acks_.erase(it);
+    }
+  }
+}
+
+// Ack lives here: it needs Socket's private send_ack.
+void Ack::send(Args args) {
+  if (!pending_) return;
+  pending_ = false;
+  if (auto socket = socket_.lock()) socket->send_ack(id_, std::move(args));
+}
+
+}  // namespace socketio
+
+namespace socketio::detail {
+
+void SocketAccess::deliver(const SocketPtr& socket, const EncodedMessage& message,
+                           const std::shared_ptr<const Args>& packet, bool is_volatile) {
+  socket->run_on_strand([message, packet, is_volatile](Socket& self) {
+    if (self.has_outgoing_listeners()) self.notify_outgoing(*packet);
+    self.client_->send(message, is_volatile);
+  });
+}
+
+void SocketAccess::deliver_with_ack(const SocketPtr& socket, const EncodedMessage& message,
+                                    const std::shared_ptr<const Args>& packet, std::uint64_t ack_id,
+                                    Socket::AckCallback callback) {
+  socket->run_on_strand([message, packet, ack_id, callback = std::move(callback)](Socket& self) mutable {
+    self.register_ack(ack_id, std::move(callback), std::nullopt);
+    if (self.has_outgoing_listeners()) self.notify_outgoing(*packet);
+    self.client_->send(message);
+  });
+}
+
+void SocketAccess::close(const SocketPtr& socket, DisconnectReason reason) {
+  socket->run_on_strand([reason](Socket& self) { self.on_close(reason); });
+}
+
+}  // namespace socketio::detail
