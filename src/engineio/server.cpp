@@ -113,7 +113,8 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
     if (const std::string* sid = request.query_param("sid")) {
       auto session = find_session(*sid);
       if (!session) return nullptr;
-      auto ws = std::make_shared<transport::WebSocketTransport>(std::move(connection), session->strand());
+      auto ws = std::make_shared<transport::WebSocketTransport>(std::move(connection), session->strand(),
+                                                              max_buffered_bytes());
       asio::post(session->strand(), [session, ws] {
         // A second WebSocket for a session that is already upgrading or
         // upgraded is closed, as Node does.
@@ -122,7 +123,8 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
       return ws;
     }
     auto session = create_session(request, "websocket");
-    auto ws = std::make_shared<transport::WebSocketTransport>(std::move(connection), session->strand());
+    auto ws = std::make_shared<transport::WebSocketTransport>(std::move(connection), session->strand(),
+                                                              max_buffered_bytes());
     asio::post(session->strand(), [self = shared_from_this(), session, ws] {
       session->start(ws);
       self->announce(session);
@@ -131,6 +133,9 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
   }
 
  private:
+  /// Per-session bound on output waiting for a slow client.
+  std::size_t max_buffered_bytes() const { return std::max<std::size_t>(16 * options_.max_http_buffer_size, 1 << 20); }
+
   /// A request outside the engine path: the host's handler, or 404.
   void serve_other(const HttpExchangePtr& exchange) {
     if (!http_handler_) {
@@ -199,6 +204,7 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
     config.ping_timeout = options_.ping_timeout;
     config.upgrade_timeout = options_.upgrade_timeout;
     config.max_payload = options_.max_http_buffer_size;
+    config.max_buffered_bytes = max_buffered_bytes();
     if (transport == "polling" && options_.allow_upgrades && transport_enabled("websocket")) {
       config.upgrades.emplace_back("websocket");
     }

@@ -40,21 +40,32 @@ void SessionMachine::open(TransportPtr transport) {
 
 void SessionMachine::send(EncodedPacket packet) {
   // As in Node, nothing new is queued once a close has begun.
-  if (state_ != State::open) return;
+  if (state_ != State::open || !account(packet)) return;
   write_buffer_.push_back(std::move(packet));
   flush();
 }
 
 void SessionMachine::send(const std::vector<EncodedPacket>& packets) {
   if (state_ != State::open) return;
+  for (const auto& packet : packets) {
+    if (!account(packet)) return;
+  }
   write_buffer_.insert(write_buffer_.end(), packets.begin(), packets.end());
   flush();
+}
+
+bool SessionMachine::account(const EncodedPacket& packet) {
+  write_buffer_bytes_ += packet.bytes ? packet.bytes->size() : 0;
+  if (write_buffer_bytes_ <= config_.max_buffered_bytes) return true;
+  abort(CloseReason::transport_error);
+  return false;
 }
 
 void SessionMachine::flush() {
   if (state_ == State::closed || write_buffer_.empty() || !transport_->writable()) return;
   std::vector<EncodedPacket> packets;
   packets.swap(write_buffer_);
+  write_buffer_bytes_ = 0;
   transport_->send(packets);
 }
 
@@ -91,6 +102,7 @@ void SessionMachine::finish_close(CloseReason reason) {
     probe_.reset();
   }
   write_buffer_.clear();
+  write_buffer_bytes_ = 0;
   // Polling answers a parked GET with CLOSE; WebSocket sends a close frame.
   if (transport_) transport_->close();
   env_.deliver_close(reason);

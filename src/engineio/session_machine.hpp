@@ -51,6 +51,9 @@ struct SessionConfig {
   std::chrono::milliseconds upgrade_check_interval{100};
   /// How long an orderly close waits for a poll to carry CLOSE (Node: 30 s).
   std::chrono::milliseconds close_timeout{30000};
+  /// A client that does not fetch what is queued for it (no poll arrives)
+  /// is cut off past this many bytes rather than growing memory without end.
+  std::size_t max_buffered_bytes = 16 * 1000000;
 };
 
 class SessionMachine final : public transport::TransportSink {
@@ -103,6 +106,8 @@ class SessionMachine final : public transport::TransportSink {
 
  private:
   void flush();
+  /// Counts queued bytes; false (and the session aborted) past the limit.
+  bool account(const EncodedPacket& packet);
   void on_probe_packet(Packet packet);
   void finish_upgrade();
   void cancel_upgrade();
@@ -120,6 +125,7 @@ class SessionMachine final : public transport::TransportSink {
   bool awaiting_pong_ = false;
   CloseReason close_reason_ = CloseReason::forced_close;
   std::vector<EncodedPacket> write_buffer_;
+  std::size_t write_buffer_bytes_ = 0;
 };
 
 }  // namespace socketio::engine

@@ -18,8 +18,10 @@ class WebSocketTransport final : public Transport,
                                  public std::enable_shared_from_this<WebSocketTransport> {
  public:
   /// `strand` is the executor of the session this transport serves.
-  WebSocketTransport(WsConnectionPtr connection, asio::any_io_executor strand)
-      : connection_(std::move(connection)), strand_(std::move(strand)) {}
+  /// `max_buffered_bytes`: a client that reads slower than we write is cut
+  /// off once this much waits in the socket's send queue.
+  WebSocketTransport(WsConnectionPtr connection, asio::any_io_executor strand, std::size_t max_buffered_bytes)
+      : connection_(std::move(connection)), strand_(std::move(strand)), max_buffered_bytes_(max_buffered_bytes) {}
 
   std::string_view name() const noexcept override { return "websocket"; }
   bool writable() const noexcept override { return !closed_; }
@@ -39,6 +41,7 @@ class WebSocketTransport final : public Transport,
 
   WsConnectionPtr connection_;
   asio::any_io_executor strand_;
+  std::size_t max_buffered_bytes_;
   bool closed_ = false;
 };
 

@@ -982,3 +982,20 @@ TEST_CASE("abort before open ends the session once and a later open does not rev
   CHECK(s.env.armed.empty());
   CHECK(s.env.closes.size() == 1);
 }
+
+TEST_CASE("a client that never polls is cut off once its queued output passes the limit", "[session_machine]") {
+  Session s;
+  s.open_on_polling();  // the handshake GET carried OPEN; no GET is parked now
+  const std::string kilobyte(1000, 'x');
+  const std::size_t limit = test_config().max_buffered_bytes;
+  std::size_t queued = 0;
+  while (queued + 1001 <= limit) {
+    s.machine.send(socketio::engine::encode_packet(PacketType::message, kilobyte));
+    queued += 1001;
+  }
+  CHECK(s.env.closes.empty());
+  s.machine.send(socketio::engine::encode_packet(PacketType::message, kilobyte));
+  CHECK(s.env.closes == std::vector<CloseReason>{CloseReason::transport_error});
+  CHECK(s.machine.state() == SessionMachine::State::closed);
+  CHECK(s.machine.buffered() == 0);
+}
