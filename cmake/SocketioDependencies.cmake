@@ -11,6 +11,12 @@ find_package(Threads REQUIRED)
 # public headers include <asio/io_context.hpp>). An imported target is
 # referenced by name in our export set, so the installed package recreates it
 # here instead of hard-coding this machine's include path.
+#
+# ASIO_DISABLE_STD_ALIGNED_ALLOC: Debian's Asio 1.22 turns std::aligned_alloc
+# on only if a standard header was included before the first Asio header, so
+# translation units disagree on asio::aligned_new/aligned_delete (an ODR
+# violation ASan reports as alloc-dealloc-mismatch). Fixing the choice here
+# makes every translation unit, ours and our users', agree.
 if(NOT TARGET socketio::asio)
   find_path(SOCKETIO_ASIO_INCLUDE_DIR asio.hpp)
   if(NOT SOCKETIO_ASIO_INCLUDE_DIR)
@@ -20,6 +26,6 @@ if(NOT TARGET socketio::asio)
   set_target_properties(socketio::asio PROPERTIES
     INTERFACE_INCLUDE_DIRECTORIES "${SOCKETIO_ASIO_INCLUDE_DIR}"
     INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "${SOCKETIO_ASIO_INCLUDE_DIR}"
-    INTERFACE_COMPILE_DEFINITIONS "ASIO_STANDALONE"
+    INTERFACE_COMPILE_DEFINITIONS "ASIO_STANDALONE;ASIO_DISABLE_STD_ALIGNED_ALLOC"
     INTERFACE_LINK_LIBRARIES "Threads::Threads")
 endif()
