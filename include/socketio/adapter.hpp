@@ -52,8 +52,9 @@ class Adapter {
   virtual void add_all(const SocketId& id, const std::set<Room>& rooms) = 0;
   virtual void del(const SocketId& id, const Room& room) = 0;
   virtual void del_all(const SocketId& id) = 0;
-  /// Rooms of a local socket (empty if unknown).
-  virtual std::set<Room> socket_rooms(const SocketId& id) const = 0;
+  /// Rooms of a local socket in the order it joined them, its own id first
+  /// (as Node's Set); empty if unknown.
+  virtual std::vector<Room> socket_rooms(const SocketId& id) const = 0;
   /// Ids of the local sockets selected by `rooms` (all when empty).
   virtual std::set<SocketId> sockets(const std::set<Room>& rooms) const = 0;
   /// Every room that has members here.
@@ -92,7 +93,7 @@ class InMemoryAdapter : public Adapter {
   void add_all(const SocketId& id, const std::set<Room>& rooms) override;
   void del(const SocketId& id, const Room& room) override;
   void del_all(const SocketId& id) override;
-  std::set<Room> socket_rooms(const SocketId& id) const override;
+  std::vector<Room> socket_rooms(const SocketId& id) const override;
   std::set<SocketId> sockets(const std::set<Room>& rooms) const override;
   std::set<Room> rooms() const override;
   void broadcast(const Args& packet, const BroadcastOptions& options) override;
@@ -112,7 +113,8 @@ class InMemoryAdapter : public Adapter {
  private:
   mutable std::shared_mutex mutex_;
   std::map<Room, std::set<SocketId>> rooms_;
-  std::map<SocketId, std::set<Room>> sids_;
+  /// Per socket, its rooms in joining order (few per socket: a vector).
+  std::map<SocketId, std::vector<Room>> sids_;
 };
 
 }  // namespace socketio

@@ -39,8 +39,8 @@
 #include <string_view>
 #include <system_error>
 #include <type_traits>
+#include <new>
 #include <utility>
-#include <variant>
 #include <vector>
 
 namespace socketio {
@@ -166,12 +166,14 @@ class Json {
 
   // ---- construction -------------------------------------------------------
 
-  Json() noexcept = default;
+  Json() noexcept {}
   Json(std::nullptr_t) noexcept {}
 
   // A template so pointers and other scalars do not silently become bools.
   template <typename T, std::enable_if_t<std::is_same_v<T, bool>, int> = 0>
-  Json(T value) noexcept : value_(value) {}
+  Json(T value) noexcept : type_(Type::boolean) {
+    u_.boolean_ = value;
+  }
 
   /// Any integer type but bool and the character types. An unsigned value
   /// above INT64_MAX is stored as a double, as JavaScript would hold it.
@@ -179,25 +181,35 @@ class Json {
   Json(T value) noexcept {
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
       if (value > static_cast<T>(std::numeric_limits<std::int64_t>::max())) {
-        value_ = static_cast<double>(value);
+        type_ = Type::floating;
+        u_.floating_ = static_cast<double>(value);
         return;
       }
     }
-    value_ = static_cast<std::int64_t>(value);
+    type_ = Type::integer;
+    u_.integer_ = static_cast<std::int64_t>(value);
   }
   template <typename T, std::enable_if_t<detail::is_char_type_v<T>, int> = 0>
   Json(T value) = delete;
 
   template <typename T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
-  Json(T value) noexcept : value_(static_cast<double>(value)) {}
+  Json(T value) noexcept : type_(Type::floating) {
+    u_.floating_ = static_cast<double>(value);
+  }
 
   /// A null pointer gives a null Json.
   Json(const char* text);
-  Json(std::string text) noexcept : value_(std::move(text)) {}
-  Json(std::string_view text) : value_(std::string(text)) {}
-  Json(Binary bytes) noexcept : value_(std::move(bytes)) {}
-  Json(Array elements) noexcept : value_(std::move(elements)) {}
-  Json(Object members) noexcept : value_(std::move(members)) {}
+  Json(std::string text) noexcept : type_(Type::string) {
+    ::new (&u_.string_) std::string(std::move(text));
+  }
+  Json(std::string_view text) : type_(Type::string) { ::new (&u_.string_) std::string(text); }
+  Json(Binary bytes) noexcept : type_(Type::binary) { ::new (&u_.binary_) Binary(std::move(bytes)); }
+  Json(Array elements) noexcept : type_(Type::array) {
+    ::new (&u_.array_) Array(std::move(elements));
+  }
+  Json(Object members) noexcept : type_(Type::object) {
+    ::new (&u_.object_) Object(std::move(members));
+  }
 
   /// An object if every element is a two-element array whose first element
   /// is a string, otherwise an array (the same rule as nlohmann::json):
@@ -211,7 +223,8 @@ class Json {
   /// std::map<std::string, T>, std::optional<T> (nullopt is null) of
   /// convertible T.
   template <typename T, typename U = detail::remove_cvref_t<T>,
-            std::enable_if_t<std::conjunction_v<std::negation<detail::IsJsonBuiltin<U>>, detail::HasToJson<U>>,
+            std::enable_if_t<std::conjunction_v<std::negation<detail::IsJsonBuiltin<U>>,
+                                                detail::HasToJson<U>>,
                              int> = 0>
   Json(const T& value) {
     detail::call_to_json(*this, value);
@@ -222,15 +235,35 @@ class Json {
   static Json object(std::initializer_list<Member> members = {});
   static Json binary(Binary bytes) { return Json(std::move(bytes)); }
 
-  Json(const Json&) = default;
-  Json(Json&&) = default;
-  Json& operator=(const Json&) = default;
-  Json& operator=(Json&&) = default;
-  ~Json() = default;
+  Json(const Json& other) { copy_from(other); }
+  /// Leaves `other` of the same kind; a moved-from array, object or binary
+  /// is empty, a string valid but unspecified (empty in practice).
+  Json(Json&& other) noexcept { move_from(other); }
+  Json& operator=(const Json& other) {
+    if (this != &other) {
+      Json copy(other);  // first: `other` may live inside *this
+      *this = std::move(copy);
+    }
+    return *this;
+  }
+  Json& operator=(Json&& other) noexcept {
+    if (this == &other) return *this;
+    if (type_ < Type::string) {
+      move_from(other);  // nothing here can own `other`
+    } else {
+      Json taken(std::move(other));  // first: `other` may live inside *this
+      destroy();
+      move_from(taken);
+    }
+    return *this;
+  }
+  ~Json() {
+    if (type_ >= Type::string) destroy();
+  }
 
   // ---- kind ---------------------------------------------------------------
 
-  Type type() const noexcept { return static_cast<Type>(value_.index()); }
+  Type type() const noexcept { return type_; }
   bool is_null() const noexcept { return type() == Type::null; }
   bool is_bool() const noexcept { return type() == Type::boolean; }
   /// Integer or double.
@@ -247,17 +280,17 @@ class Json {
 
   // ---- non-throwing access: nullptr when the kind differs -----------------
 
-  const bool* if_bool() const noexcept { return std::get_if<bool>(&value_); }
-  const std::int64_t* if_int() const noexcept { return std::get_if<std::int64_t>(&value_); }
-  const double* if_double() const noexcept { return std::get_if<double>(&value_); }
-  const std::string* if_string() const noexcept { return std::get_if<std::string>(&value_); }
-  std::string* if_string() noexcept { return std::get_if<std::string>(&value_); }
-  const Binary* if_binary() const noexcept { return std::get_if<Binary>(&value_); }
-  Binary* if_binary() noexcept { return std::get_if<Binary>(&value_); }
-  const Array* if_array() const noexcept { return std::get_if<Array>(&value_); }
-  Array* if_array() noexcept { return std::get_if<Array>(&value_); }
-  const Object* if_object() const noexcept { return std::get_if<Object>(&value_); }
-  Object* if_object() noexcept { return std::get_if<Object>(&value_); }
+  const bool* if_bool() const noexcept { return is_bool() ? &u_.boolean_ : nullptr; }
+  const std::int64_t* if_int() const noexcept { return is_integer() ? &u_.integer_ : nullptr; }
+  const double* if_double() const noexcept { return is_double() ? &u_.floating_ : nullptr; }
+  const std::string* if_string() const noexcept { return is_string() ? &u_.string_ : nullptr; }
+  std::string* if_string() noexcept { return is_string() ? &u_.string_ : nullptr; }
+  const Binary* if_binary() const noexcept { return is_binary() ? &u_.binary_ : nullptr; }
+  Binary* if_binary() noexcept { return is_binary() ? &u_.binary_ : nullptr; }
+  const Array* if_array() const noexcept { return is_array() ? &u_.array_ : nullptr; }
+  Array* if_array() noexcept { return is_array() ? &u_.array_ : nullptr; }
+  const Object* if_object() const noexcept { return is_object() ? &u_.object_ : nullptr; }
+  Object* if_object() noexcept { return is_object() ? &u_.object_ : nullptr; }
 
   // ---- throwing access: JsonTypeError when the kind differs ---------------
 
@@ -357,14 +390,52 @@ class Json {
   friend bool operator==(const Json& a, const Json& b) noexcept { return a.equals(b); }
   friend bool operator!=(const Json& a, const Json& b) noexcept { return !a.equals(b); }
 
-  void swap(Json& other) noexcept { value_.swap(other.value_); }
+  void swap(Json& other) noexcept {
+    Json held(std::move(other));
+    other = std::move(*this);
+    *this = std::move(held);
+  }
 
  private:
   bool equals(const Json& other) const noexcept;
+  void copy_from(const Json& other);
+  void destroy() noexcept;  // ends the lifetime of a string/binary/array/object
 
-  // The alternatives are in Type order, so type() is the variant index.
-  std::variant<std::nullptr_t, bool, std::int64_t, double, std::string, Binary, Array, Object>
-      value_;
+  // `this` holds nothing that needs destroying (fresh, or destroy()ed).
+  void move_from(Json& other) noexcept {
+    type_ = other.type_;
+    switch (type_) {
+      case Type::null: break;
+      case Type::boolean: u_.boolean_ = other.u_.boolean_; break;
+      case Type::integer: u_.integer_ = other.u_.integer_; break;
+      case Type::floating: u_.floating_ = other.u_.floating_; break;
+      case Type::string: ::new (&u_.string_) std::string(std::move(other.u_.string_)); break;
+      case Type::binary: ::new (&u_.binary_) Binary(std::move(other.u_.binary_)); break;
+      case Type::array: ::new (&u_.array_) Array(std::move(other.u_.array_)); break;
+      case Type::object: ::new (&u_.object_) Object(std::move(other.u_.object_)); break;
+    }
+  }
+
+  // A hand-written tagged union rather than std::variant, and zero-filled
+  // on construction: GCC 12 reports false -Wmaybe-uninitialized warnings
+  // when a std::variant (or a union with indeterminate bytes) is moved at -O2
+  // or under sanitizers, which would break -Werror builds of user code.
+  union Storage {
+    Storage() noexcept : raw_{} {}
+    ~Storage() {}
+    std::uint64_t raw_[(sizeof(std::string) > sizeof(Array) ? sizeof(std::string) : sizeof(Array)) /
+                       sizeof(std::uint64_t)];
+    bool boolean_;
+    std::int64_t integer_;
+    double floating_;
+    std::string string_;
+    Binary binary_;
+    Array array_;
+    Object object_;
+  };
+
+  Type type_ = Type::null;
+  Storage u_;
 };
 
 inline void swap(Json& a, Json& b) noexcept { a.swap(b); }

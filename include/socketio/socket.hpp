@@ -68,8 +68,9 @@ class Socket : public std::enable_shared_from_this<Socket> {
   /// Arbitrary data carried with the socket (fetch_sockets returns it).
   /// Strand only.
   Json& data() noexcept { return data_; }
-  /// The rooms the socket is in, its own id included. Thread-safe.
-  std::set<Room> rooms() const;
+  /// The rooms the socket is in, in the order it joined them, its own id
+  /// first (the order Node's socket.rooms iterates in). Thread-safe.
+  std::vector<Room> rooms() const;
   /// False once disconnected. Thread-safe.
   bool connected() const noexcept;
   /// The engine transport in use: "polling" or "websocket". Strand only.

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <mutex>
 
 #include "socketio/adapter.hpp"
@@ -11,14 +12,17 @@ void InMemoryAdapter::add_all(const SocketId& id, const std::set<Room>& rooms) {
   std::unique_lock lock(mutex_);
   auto& mine = sids_[id];
   for (const auto& room : rooms) {
-    mine.insert(room);
+    if (std::find(mine.begin(), mine.end(), room) == mine.end()) mine.push_back(room);
     rooms_[room].insert(id);
   }
 }
 
 void InMemoryAdapter::del(const SocketId& id, const Room& room) {
   std::unique_lock lock(mutex_);
-  if (auto it = sids_.find(id); it != sids_.end()) it->second.erase(room);
+  if (auto it = sids_.find(id); it != sids_.end()) {
+    auto& mine = it->second;
+    mine.erase(std::remove(mine.begin(), mine.end(), room), mine.end());
+  }
   if (auto it = rooms_.find(room); it != rooms_.end()) {
     it->second.erase(id);
     if (it->second.empty()) rooms_.erase(it);
@@ -38,10 +42,10 @@ void InMemoryAdapter::del_all(const SocketId& id) {
   sids_.erase(it);
 }
 
-std::set<Room> InMemoryAdapter::socket_rooms(const SocketId& id) const {
+std::vector<Room> InMemoryAdapter::socket_rooms(const SocketId& id) const {
   std::shared_lock lock(mutex_);
   auto it = sids_.find(id);
-  return it == sids_.end() ? std::set<Room>{} : it->second;
+  return it == sids_.end() ? std::vector<Room>{} : it->second;
 }
 
 std::set<SocketId> InMemoryAdapter::sockets(const std::set<Room>& rooms) const {
@@ -72,8 +76,8 @@ std::vector<SocketPtr> InMemoryAdapter::select(const BroadcastOptions& options) 
       if (options.except.empty()) return false;
       auto it = sids_.find(id);
       if (it == sids_.end()) return false;
-      for (const auto& room : options.except) {
-        if (it->second.count(room)) return true;
+      for (const auto& room : it->second) {
+        if (options.except.count(room)) return true;
       }
       return false;
     };

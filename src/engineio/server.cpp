@@ -42,6 +42,7 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
     // above our own limit so that a slightly oversize POST still reaches the
     // polling transport, which answers 413 and also closes the session.
     frontend_options.max_body_size = options_.max_http_buffer_size * 2 + 4096;
+    frontend_options.max_buffered_bytes = max_buffered_bytes();
     frontend_options.log = log_;
     frontend_ = std::make_unique<transport::HttpFrontend>(io_, weak_from_this(), std::move(frontend_options));
     frontend_->listen(host, port, ec);
@@ -113,8 +114,7 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
     if (const std::string* sid = request.query_param("sid")) {
       auto session = find_session(*sid);
       if (!session) return nullptr;
-      auto ws = std::make_shared<transport::WebSocketTransport>(std::move(connection), session->strand(),
-                                                              max_buffered_bytes());
+      auto ws = std::make_shared<transport::WebSocketTransport>(std::move(connection), session->strand());
       asio::post(session->strand(), [session, ws] {
         // A second WebSocket for a session that is already upgrading or
         // upgraded is closed, as Node does.
@@ -123,8 +123,7 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
       return ws;
     }
     auto session = create_session(request, "websocket");
-    auto ws = std::make_shared<transport::WebSocketTransport>(std::move(connection), session->strand(),
-                                                              max_buffered_bytes());
+    auto ws = std::make_shared<transport::WebSocketTransport>(std::move(connection), session->strand());
     asio::post(session->strand(), [self = shared_from_this(), session, ws] {
       session->start(ws);
       self->announce(session);

@@ -54,8 +54,37 @@ void throw_range_error(const char* target, const Json& got) {
 
 }  // namespace detail
 
+void Json::copy_from(const Json& other) {
+  switch (other.type_) {
+    case Type::null: break;
+    case Type::boolean: u_.boolean_ = other.u_.boolean_; break;
+    case Type::integer: u_.integer_ = other.u_.integer_; break;
+    case Type::floating: u_.floating_ = other.u_.floating_; break;
+    case Type::string: ::new (&u_.string_) std::string(other.u_.string_); break;
+    case Type::binary: ::new (&u_.binary_) Binary(other.u_.binary_); break;
+    case Type::array: ::new (&u_.array_) Array(other.u_.array_); break;
+    case Type::object: ::new (&u_.object_) Object(other.u_.object_); break;
+  }
+  // Set last: if a copy throws, *this is still a valid null.
+  type_ = other.type_;
+}
+
+void Json::destroy() noexcept {
+  switch (type_) {
+    case Type::string: u_.string_.~basic_string(); break;
+    case Type::binary: u_.binary_.~Binary(); break;
+    case Type::array: u_.array_.~Array(); break;
+    case Type::object: u_.object_.~Object(); break;
+    default: break;
+  }
+  type_ = Type::null;
+}
+
 Json::Json(const char* text) {
-  if (text) value_ = std::string(text);
+  if (text) {
+    ::new (&u_.string_) std::string(text);
+    type_ = Type::string;
+  }
 }
 
 Json::Json(std::initializer_list<Json> elements) {
@@ -80,9 +109,9 @@ Json::Json(std::initializer_list<Json> elements) {
       }();
       slot = pair[1];
     }
-    value_ = std::move(members);
+    *this = Json(std::move(members));
   } else {
-    value_ = Array(elements.begin(), elements.end());
+    *this = Json(Array(elements.begin(), elements.end()));
   }
 }
 
@@ -175,7 +204,7 @@ const Json& Json::operator[](std::string_view key) const noexcept {
 }
 
 Json& Json::operator[](std::string_view key) {
-  if (is_null()) value_ = Object{};
+  if (is_null()) *this = Json(Object{});
   Object& members = as_object();
   for (auto& member : members) {
     if (member.first == key) return member.second;
@@ -192,7 +221,7 @@ const Json& Json::operator[](std::size_t index) const noexcept {
 }
 
 Json& Json::operator[](std::size_t index) {
-  if (is_null()) value_ = Array{};
+  if (is_null()) *this = Json(Array{});
   Array& elements = as_array();
   if (index >= elements.size()) elements.resize(index + 1);
   return elements[index];
@@ -232,7 +261,7 @@ std::size_t Json::size() const noexcept {
 }
 
 void Json::push_back(Json value) {
-  if (is_null()) value_ = Array{};
+  if (is_null()) *this = Json(Array{});
   as_array().push_back(std::move(value));
 }
 

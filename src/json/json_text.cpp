@@ -124,8 +124,9 @@ Json number_from_text(std::string_view text) {
   return Json(decimal_to_double(text));
 }
 
-// Builds the Json tree from RapidJSON's SAX events. Open arrays and objects
-// sit on a stack; a finished value is moved into its parent.
+// Builds the Json tree from RapidJSON's SAX events. The elements and members
+// of open containers collect on two scratch stacks; a container is built
+// with one exact-size allocation when it closes, then moved into its parent.
 class Builder {
  public:
   explicit Builder(std::size_t max_depth) : max_depth_(max_depth) {}
@@ -143,34 +144,37 @@ class Builder {
     return add(Json(std::move(value)));
   }
   bool StartObject() {
-    if (stack_.size() >= max_depth_) return too_deep();
-    stack_.emplace_back(Json::Object{});
+    if (frames_.size() >= max_depth_) return too_deep();
+    frames_.push_back(Frame{true, members_.size()});
     return true;
   }
   bool Key(const char* text, rapidjson::SizeType length, bool) {
     std::string key(text, length);
     replace_lone_surrogates(key);
     // Piecewise: no moved-from temporary Json (GCC 12 warns falsely about those).
-    stack_.back().if_object()->emplace_back(std::piecewise_construct,
-                                            std::forward_as_tuple(std::move(key)),
-                                            std::forward_as_tuple());
+    members_.emplace_back(std::piecewise_construct, std::forward_as_tuple(std::move(key)),
+                          std::forward_as_tuple());
     return true;
   }
   bool EndObject(rapidjson::SizeType) {
-    Json value = std::move(stack_.back());
-    stack_.pop_back();
-    merge_duplicate_keys(*value.if_object());
-    return add(std::move(value));
+    const auto first = members_.begin() + static_cast<std::ptrdiff_t>(frames_.back().start);
+    Json::Object members(std::make_move_iterator(first), std::make_move_iterator(members_.end()));
+    members_.erase(first, members_.end());
+    frames_.pop_back();
+    merge_duplicate_keys(members);
+    return add(Json(std::move(members)));
   }
   bool StartArray() {
-    if (stack_.size() >= max_depth_) return too_deep();
-    stack_.emplace_back(Json::Array{});
+    if (frames_.size() >= max_depth_) return too_deep();
+    frames_.push_back(Frame{false, values_.size()});
     return true;
   }
   bool EndArray(rapidjson::SizeType) {
-    Json value = std::move(stack_.back());
-    stack_.pop_back();
-    return add(std::move(value));
+    const auto first = values_.begin() + static_cast<std::ptrdiff_t>(frames_.back().start);
+    Json::Array elements(std::make_move_iterator(first), std::make_move_iterator(values_.end()));
+    values_.erase(first, values_.end());
+    frames_.pop_back();
+    return add(Json(std::move(elements)));
   }
   // Never called with kParseNumbersAsStringsFlag; required by the concept.
   bool Int(int) { return false; }
@@ -180,20 +184,21 @@ class Builder {
   bool Double(double) { return false; }
 
   bool depth_exceeded() const noexcept { return depth_exceeded_; }
-  Json take_root() { return std::move(root_); }
+  // After a successful parse the root is the only value left.
+  Json take_root() { return std::move(values_.front()); }
 
  private:
+  struct Frame {
+    bool object;
+    std::size_t start;  // index of its first element / member on the stack
+  };
+
   bool add(Json&& value) {
-    if (stack_.empty()) {
-      root_ = std::move(value);
-      return true;
-    }
-    Json& top = stack_.back();
-    if (auto* array = top.if_array()) {
-      array->push_back(std::move(value));
+    if (!frames_.empty() && frames_.back().object) {
+      // Key() pushed the member; this is its value.
+      members_.back().second = std::move(value);
     } else {
-      // Key() appended the member; this is its value.
-      top.if_object()->back().second = std::move(value);
+      values_.push_back(std::move(value));  // an array element, or the root
     }
     return true;
   }
@@ -203,8 +208,9 @@ class Builder {
   }
 
   std::size_t max_depth_;
-  std::vector<Json> stack_;
-  Json root_;
+  std::vector<Frame> frames_;
+  std::vector<Json> values_;
+  std::vector<Json::Member> members_;
   bool depth_exceeded_ = false;
 };
 
@@ -257,9 +263,36 @@ std::string replace_lone_high_surrogate_escapes(std::string_view text) {
   return fixed;
 }
 
-constexpr unsigned kParseFlags = rapidjson::kParseValidateEncodingFlag |
-                                 rapidjson::kParseNumbersAsStringsFlag |
-                                 rapidjson::kParseStopWhenDoneFlag;
+// No kParseValidateEncodingFlag: parse_json validates the UTF-8 of the whole
+// text first, which is faster than RapidJSON's per-character check and
+// equivalent (outside strings any non-ASCII byte is a syntax error anyway).
+constexpr unsigned kParseFlags =
+    rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseStopWhenDoneFlag;
+
+// Offset of the first byte that does not begin a well-formed UTF-8
+// sequence, or text.size().
+std::size_t invalid_utf8_offset(std::string_view text) noexcept {
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  while (i < n) {
+    // ASCII runs eight bytes at a time.
+    while (i + 8 <= n) {
+      std::uint64_t block;
+      std::memcpy(&block, text.data() + i, sizeof block);
+      if (block & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t length = utf8_sequence_length(text, i);
+    if (length == 0) return i;
+    i += length;
+  }
+  return n;
+}
 
 bool is_json_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -390,18 +423,24 @@ std::size_t invalid_utf8_length(std::string_view text, std::size_t pos) noexcept
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 
+// Bytes append_string cannot copy verbatim: control characters, '"', '\\'
+// and everything non-ASCII (which is checked for well-formed UTF-8).
+constexpr std::array<bool, 256> kSpecialByte = [] {
+  std::array<bool, 256> table{};
+  for (std::size_t c = 0; c < 256; ++c) table[c] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
+  return table;
+}();
+
 void append_string(std::string_view text, std::string& out) {
-  out.reserve(out.size() + text.size() + 2);
   out += '"';
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
   std::size_t run = 0;  // start of the bytes copied verbatim
   std::size_t i = 0;
-  const std::size_t n = text.size();
-  while (i < n) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      ++i;
-      continue;
-    }
+  while (true) {
+    while (i < n && !kSpecialByte[s[i]]) ++i;
+    if (i == n) break;
+    const unsigned char c = s[i];
     if (c >= 0x80) {
       const std::size_t length = utf8_sequence_length(text, i);
       if (length != 0) {
@@ -522,6 +561,11 @@ std::error_code parse_json(std::string_view text, Json& out, std::size_t max_dep
   if (text.size() >= std::numeric_limits<rapidjson::SizeType>::max()) {
     report.offset = 0;
     report.reason = "text too large";
+    return make_error_code(errc::invalid_json);
+  }
+  if (const std::size_t bad = invalid_utf8_offset(text); bad != text.size()) {
+    report.offset = bad;
+    report.reason = "invalid UTF-8";
     return make_error_code(errc::invalid_json);
   }
   rapidjson::ParseErrorCode code = parse_once(text, out, max_depth, report);

@@ -37,7 +37,7 @@ void Socket::run_on_strand(F&& f) {
   });
 }
 
-std::set<Room> Socket::rooms() const { return nsp_.adapter().socket_rooms(id_); }
+std::vector<Room> Socket::rooms() const { return nsp_.adapter().socket_rooms(id_); }
 
 bool Socket::connected() const noexcept { return connected_.load(std::memory_order_acquire); }
 
@@ -49,7 +49,12 @@ void Socket::join(const Room& room) { join(std::vector<Room>{room}); }
 
 void Socket::join(const std::vector<Room>& rooms) {
   if (!connected()) return;
-  nsp_.adapter().add_all(id_, std::set<Room>(rooms.begin(), rooms.end()));
+  std::set<Room> unique;
+  for (const auto& room : rooms) unique.insert(room);
+  // add_all takes a set; keep the caller's order by adding one at a time.
+  for (const auto& room : rooms) {
+    if (unique.erase(room)) nsp_.adapter().add_all(id_, {room});
+  }
 }
 
 void Socket::leave(const Room& room) {

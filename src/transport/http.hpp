@@ -38,13 +38,14 @@ class HttpExchange {
 using HttpExchangePtr = std::shared_ptr<HttpExchange>;
 
 /// A WebSocket connection as the transports see it. Thread-safe.
+/// A peer that reads slower than we write is closed (1008) once its send
+/// queue passes the front end's limit; that close reports as an error.
 class WsConnection {
  public:
   virtual ~WsConnection() = default;
-  virtual void send(std::string_view payload, bool binary) = 0;
+  /// Queues one frame; `payload` is shared (a broadcast's one encoding).
+  virtual void send(std::shared_ptr<const std::string> payload, bool binary) = 0;
   virtual void close(std::uint16_t code, std::string_view reason) = 0;
-  /// Bytes queued for writing and not yet written.
-  virtual std::size_t buffered_amount() const = 0;
 };
 using WsConnectionPtr = std::shared_ptr<WsConnection>;
 

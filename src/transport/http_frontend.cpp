@@ -77,7 +77,9 @@ void apply_response(const ConnectionPtr& con, const HttpResponse& response, cons
   // websocketpp closes the TCP connection after every plain HTTP response;
   // say so, or clients may try to reuse it.
   con->replace_header("Connection", "close");
-  con->set_body(response.body);
+  // websocketpp drops Content-Length for an empty body, which would lose a
+  // HEAD response's length: leave the body alone when there is none.
+  if (!response.body.empty()) con->set_body(response.body);
 }
 
 class Exchange final : public HttpExchange {
@@ -119,29 +121,39 @@ class Exchange final : public HttpExchange {
 
 class WsConnectionImpl final : public WsConnection {
  public:
-  explicit WsConnectionImpl(std::weak_ptr<WsppServer::connection_type> con) : con_(std::move(con)) {}
+  WsConnectionImpl(std::weak_ptr<WsppServer::connection_type> con, std::size_t max_buffered_bytes)
+      : con_(std::move(con)), max_buffered_bytes_(max_buffered_bytes) {}
 
-  void send(std::string_view payload, bool binary) override {
-    if (auto con = con_.lock()) {
-      con->send(payload.data(), payload.size(),
+  void send(std::shared_ptr<const std::string> payload, bool binary) override {
+    auto con = con_.lock();
+    if (!con) return;
+    // On the connection's strand: websocketpp updates its send-queue size
+    // there (write_pop) without a lock, so that is the one place where
+    // queueing and reading the size do not race.
+    asio::post(*con->get_strand(), [con, payload = std::move(payload), binary, limit = max_buffered_bytes_] {
+      std::error_code ec;
+      con->send(payload->data(), payload->size(),
                 binary ? websocketpp::frame::opcode::binary : websocketpp::frame::opcode::text);
-    }
+      if (con->get_buffered_amount() > limit) {
+        con->close(websocketpp::close::status::policy_violation, "slow consumer", ec);
+      }
+    });
   }
   void close(std::uint16_t code, std::string_view reason) override {
-    if (auto con = con_.lock()) {
-      std::error_code ec;
-      con->close(code, std::string(reason), ec);
-    }
-  }
-  std::size_t buffered_amount() const override {
     auto con = con_.lock();
-    return con ? con->get_buffered_amount() : 0;
+    if (!con) return;
+    // Behind any frames already posted, so they go out before the close.
+    asio::post(*con->get_strand(), [con, code, reason = std::string(reason)] {
+      std::error_code ec;
+      con->close(code, reason, ec);
+    });
   }
 
  private:
   // Weak: the connection owns (through ConnectionData) the listener that
   // owns us; a strong reference would be a cycle.
   std::weak_ptr<WsppServer::connection_type> con_;
+  std::size_t max_buffered_bytes_;
 };
 
 }  // namespace
@@ -251,7 +263,7 @@ class HttpFrontend::Impl : public std::enable_shared_from_this<HttpFrontend::Imp
     std::error_code ec;
     auto con = server_.get_con_from_hdl(hdl, ec);
     if (ec) return;
-    auto connection = std::make_shared<WsConnectionImpl>(con);
+    auto connection = std::make_shared<WsConnectionImpl>(con, options_.max_buffered_bytes);
     try {
       if (auto handler = handler_.lock()) {
         con->listener = handler->on_websocket_open(connection, std::move(con->request));
@@ -282,6 +294,7 @@ class HttpFrontend::Impl : public std::enable_shared_from_this<HttpFrontend::Imp
     auto local = con->get_local_close_code();
     bool error = failed || local == websocketpp::close::status::message_too_big ||
                  local == websocketpp::close::status::protocol_error ||
+                 local == websocketpp::close::status::policy_violation ||
                  local == websocketpp::close::status::invalid_payload;
     listener->on_ws_closed(error);
   }

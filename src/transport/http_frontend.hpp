@@ -40,6 +40,7 @@ class HttpFrontendHandler {
 struct HttpFrontendOptions {
   std::size_t max_message_size = 1000000;  ///< WebSocket frames above this close with 1009
   std::size_t max_body_size = 2000000;     ///< HTTP bodies above this get 413 from the parser
+  std::size_t max_buffered_bytes = 16000000;  ///< a WebSocket send queue above this closes it (1008)
   LogHook log;
 };
 

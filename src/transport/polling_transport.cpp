@@ -61,6 +61,10 @@ void PollingTransport::on_data(const HttpExchangePtr& exchange) {
   }
   const std::string& body = exchange->body();
   if (body.size() > max_payload_) {
+    // The session ends, but the parked GET is released with NOOP rather
+    // than CLOSE, so the client reports the 413 as a transport error, as it
+    // does with Node (which leaves the session to its ping timeout).
+    if (poll_) answer_poll("6");
     exchange->respond(polling_response(413, {}, {}));
     if (s) s->on_transport_error(*this, "payload too large");
     return;

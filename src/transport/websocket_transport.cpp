@@ -6,12 +6,7 @@ namespace socketio::transport {
 
 void WebSocketTransport::send(const std::vector<engine::EncodedPacket>& packets) {
   if (closed_) return;
-  for (const auto& packet : packets) connection_->send(packet.frame(), packet.binary);
-  if (connection_->buffered_amount() > max_buffered_bytes_) {
-    closed_ = true;
-    connection_->close(1008, "slow consumer");
-    if (auto s = sink()) s->on_transport_error(*this, "send queue over the limit");
-  }
+  for (const auto& packet : packets) connection_->send(packet.bytes, packet.binary);
 }
 
 void WebSocketTransport::close() {

@@ -18,19 +18,14 @@ class WebSocketTransport final : public Transport,
                                  public std::enable_shared_from_this<WebSocketTransport> {
  public:
   /// `strand` is the executor of the session this transport serves.
-  /// `max_buffered_bytes`: a client that reads slower than we write is cut
-  /// off once this much waits in the socket's send queue.
-  WebSocketTransport(WsConnectionPtr connection, asio::any_io_executor strand, std::size_t max_buffered_bytes)
-      : connection_(std::move(connection)), strand_(std::move(strand)), max_buffered_bytes_(max_buffered_bytes) {}
+  WebSocketTransport(WsConnectionPtr connection, asio::any_io_executor strand)
+      : connection_(std::move(connection)), strand_(std::move(strand)) {}
 
   std::string_view name() const noexcept override { return "websocket"; }
   bool writable() const noexcept override { return !closed_; }
   void send(const std::vector<engine::EncodedPacket>& packets) override;
   void close() override;
   void discard() override {}
-
-  /// Bytes accepted by send() and not yet written to the socket.
-  std::size_t buffered_amount() const { return connection_->buffered_amount(); }
 
   // WsListener (connection thread)
   void on_ws_message(std::string payload, bool binary) override;
@@ -41,7 +36,6 @@ class WebSocketTransport final : public Transport,
 
   WsConnectionPtr connection_;
   asio::any_io_executor strand_;
-  std::size_t max_buffered_bytes_;
   bool closed_ = false;
 };
 
