@@ -6,8 +6,8 @@
 set -euo pipefail
 
 # Which example runs, and how. Change these three lines to switch examples.
-EXAMPLE_TARGET=conformance_server
-EXAMPLE_BINARY=build/release/examples/conformance_server/conformance_server
+EXAMPLE_TARGET=chat
+EXAMPLE_BINARY=build/release/examples/chat/chat
 EXAMPLE_ARGS=(--port "${PORT:-3000}")
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

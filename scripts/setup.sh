@@ -12,12 +12,18 @@ APT_PACKAGES=(
   build-essential cmake pkg-config git
   libasio-dev libwebsocketpp-dev rapidjson-dev catch2 zlib1g-dev libssl-dev
   nodejs npm
+  # Real clients in the interop tests: Debian's Python client (requests and
+  # websocket-client give it polling and WebSocket) and a browser.
+  python3-socketio python3-requests python3-websocket chromium
 )
 
 # Folders (relative to the repository root) whose committed package-lock.json
 # is installed with `npm ci`. Add a folder here when its tests need node_modules.
 NPM_FOLDERS=(
   tests/interop
+  tests/interop/browser
+  examples/chat
+  examples/notifications
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
