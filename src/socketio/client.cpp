@@ -44,7 +44,10 @@ EncodedMessage encode_message(const sio::Packet& packet) {
 Client::Client(std::shared_ptr<ServerCore> server, std::shared_ptr<engine::SessionImpl> session)
     : server_(std::move(server)),
       session_(std::move(session)),
-      decoder_(sio::DecoderLimits{server_->options().max_attachments, server_->options().max_http_buffer_size}),
+      // Each frame is already bounded by maxPayload; a packet may carry
+      // max_attachments of them, as Node allows, and no more.
+      decoder_(sio::DecoderLimits{server_->options().max_attachments,
+                                  (server_->options().max_attachments + 1) * server_->options().max_http_buffer_size}),
       connect_timer_(session_->strand()) {}
 
 void Client::start() {
