@@ -76,6 +76,31 @@ Config parse_args(int argc, char** argv) {
   return config;
 }
 
+/// Listens, announces the address, and runs the io_context on
+/// config.threads threads until SIGINT/SIGTERM closes the server. Works for
+/// both engine::Server and socketio::Server.
+template <class AnyServer>
+int listen_and_run(asio::io_context& io, AnyServer& server, const Config& config) {
+  std::error_code ec;
+  server.listen(config.host, config.port, ec);
+  if (ec) {
+    std::cerr << "conformance_server: cannot listen on " << config.host << ":" << config.port << ": "
+              << ec.message() << "\n";
+    return 1;
+  }
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const std::error_code&, int) { server.close(); });
+
+  std::cout << "listening on http://" << config.host << ":" << server.port() << std::endl;
+
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : threads) t.join();
+  return 0;
+}
+
 int run_engine_echo(const Config& config) {
   asio::io_context io;
   socketio::engine::Options options;
@@ -101,24 +126,8 @@ int run_engine_echo(const Config& config) {
     });
   });
 
-  std::error_code ec;
-  server.listen(config.host, config.port, ec);
-  if (ec) {
-    std::cerr << "conformance_server: cannot listen on " << config.host << ":" << config.port << ": "
-              << ec.message() << "\n";
-    return 1;
-  }
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const std::error_code&, int) { server.close(); });
-
-  std::cout << "listening on http://" << config.host << ":" << server.port() << std::endl;
-
-  std::vector<std::thread> threads;
-  for (unsigned i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
-  io.run();
-  for (auto& t : threads) t.join();
-  return 0;
+  return listen_and_run(io, server, config);
 }
 
 using socketio::Ack;
@@ -244,23 +253,7 @@ int run_socketio(const Config& config) {
   serve_main_namespace(server);
   serve_other_namespaces(server);
 
-  std::error_code ec;
-  server.listen(config.host, config.port, ec);
-  if (ec) {
-    std::cerr << "conformance_server: cannot listen on " << config.host << ":" << config.port << ": "
-              << ec.message() << "\n";
-    return 1;
-  }
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const std::error_code&, int) { server.close(); });
-
-  std::cout << "listening on http://" << config.host << ":" << server.port() << std::endl;
-
-  std::vector<std::thread> threads;
-  for (unsigned i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
-  io.run();
-  for (auto& t : threads) t.join();
-  return 0;
+  return listen_and_run(io, server, config);
 }
 
 }  // namespace

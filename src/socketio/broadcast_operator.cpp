@@ -13,20 +13,6 @@ namespace socketio {
 
 namespace {
 
-bool is_reserved_event(const std::string& event) {
-  return event == "connect" || event == "connect_error" || event == "disconnect" || event == "disconnecting" ||
-         event == "newListener" || event == "removeListener";
-}
-
-Args make_packet(std::string event, Args args) {
-  if (is_reserved_event(event)) throw std::invalid_argument("\"" + event + "\" is a reserved event name");
-  Args packet;
-  packet.reserve(args.size() + 1);
-  packet.emplace_back(std::move(event));
-  for (auto& arg : args) packet.push_back(std::move(arg));
-  return packet;
-}
-
 /// Collects the replies of a broadcast with acknowledgements: complete when
 /// every server reported its client count and that many replies arrived,
 /// or when the timeout fires. Replies come from many strands: locked.
@@ -141,11 +127,11 @@ BroadcastOperator BroadcastOperator::timeout(std::chrono::milliseconds timeout) 
 }
 
 void BroadcastOperator::emit_args(std::string event, Args args) const {
-  nsp_->adapter().broadcast(make_packet(std::move(event), std::move(args)), options_);
+  nsp_->adapter().broadcast(detail::make_event_packet(std::move(event), std::move(args)), options_);
 }
 
 void BroadcastOperator::emit_with_ack(std::string event, Args args, AckCallback callback) const {
-  Args packet = make_packet(std::move(event), std::move(args));
+  Args packet = detail::make_event_packet(std::move(event), std::move(args));
   auto collector = std::make_shared<AckCollector>(nsp_->server_.io(), std::move(callback));
   if (options_.flags.timeout) collector->start_timer(*options_.flags.timeout);
   nsp_->adapter().broadcast_with_ack(

@@ -41,6 +41,15 @@ EncodedMessage encode_message(const sio::Packet& packet) {
   return packets;
 }
 
+Args make_event_packet(std::string event, Args args) {
+  if (sio::is_reserved_event(event)) throw std::invalid_argument("\"" + event + "\" is a reserved event name");
+  Args packet;
+  packet.reserve(args.size() + 1);
+  packet.emplace_back(std::move(event));
+  for (auto& arg : args) packet.push_back(std::move(arg));
+  return packet;
+}
+
 Client::Client(std::shared_ptr<ServerCore> server, std::shared_ptr<engine::SessionImpl> session)
     : server_(std::move(server)),
       session_(std::move(session)),

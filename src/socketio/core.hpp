@@ -27,6 +27,10 @@ namespace socketio::detail {
 using EncodedMessage = std::shared_ptr<const std::vector<engine::EncodedPacket>>;
 EncodedMessage encode_message(const sio::Packet& packet);
 
+/// [event, ...args], the data of an EVENT packet. Throws
+/// std::invalid_argument for the names socket.io reserves ("connect", ...).
+Args make_event_packet(std::string event, Args args);
+
 class ServerCore : public std::enable_shared_from_this<ServerCore> {
  public:
   ServerCore(asio::io_context& io, ServerOptions options, AdapterFactory adapter);

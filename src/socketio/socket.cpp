@@ -8,15 +8,6 @@
 
 namespace socketio {
 
-namespace {
-
-bool is_reserved_event(const std::string& event) {
-  return event == "connect" || event == "connect_error" || event == "disconnect" || event == "disconnecting" ||
-         event == "newListener" || event == "removeListener";
-}
-
-}  // namespace
-
 /// An acknowledgement this socket waits for from its client.
 struct Socket::PendingAck {
   AckCallback callback;
@@ -75,11 +66,7 @@ void Socket::on_disconnect(DisconnectHandler handler) { disconnect_.push_back(st
 void Socket::on_error(ErrorHandler handler) { error_.push_back(std::move(handler)); }
 
 void Socket::emit_args(std::string event, Args args) {
-  if (is_reserved_event(event)) throw std::invalid_argument("\"" + event + "\" is a reserved event name");
-  Args packet;
-  packet.reserve(args.size() + 1);
-  packet.emplace_back(std::move(event));
-  for (auto& arg : args) packet.push_back(std::move(arg));
+  Args packet = detail::make_event_packet(std::move(event), std::move(args));
   run_on_strand([packet = std::move(packet)](Socket& self) mutable {
     self.notify_outgoing(packet);
     sio::Packet out;
@@ -96,11 +83,7 @@ void Socket::emit_with_ack(std::string event, Args args, AckCallback callback) {
 
 void Socket::emit_with_ack_impl(std::string event, Args args, AckCallback callback,
                                 std::optional<std::chrono::milliseconds> timeout) {
-  if (is_reserved_event(event)) throw std::invalid_argument("\"" + event + "\" is a reserved event name");
-  Args packet;
-  packet.reserve(args.size() + 1);
-  packet.emplace_back(std::move(event));
-  for (auto& arg : args) packet.push_back(std::move(arg));
+  Args packet = detail::make_event_packet(std::move(event), std::move(args));
   if (!connected() || !client_) {
     if (callback) callback(make_error_code(errc::not_connected), {});
     return;
