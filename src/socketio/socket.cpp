@@ -1,6 +1,7 @@
 #include "socketio/socket.hpp"
 
 #include <asio/dispatch.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
 #include "socketio/core.hpp"
@@ -106,10 +107,10 @@ void Socket::register_ack(std::uint64_t id, AckCallback callback, std::optional<
   pending->callback = std::move(callback);
   if (timeout) {
     pending->timer = std::make_unique<asio::steady_timer>(client_->session().strand(), *timeout);
-    pending->timer->async_wait([weak = weak_from_this(), id](const std::error_code& ec) {
+    // A strong reference: the callback must learn of the timeout even if the
+    // client has gone and nothing else holds the socket (Node calls it too).
+    pending->timer->async_wait([self = shared_from_this(), id](const std::error_code& ec) {
       if (ec) return;
-      auto self = weak.lock();
-      if (!self) return;
       auto it = self->acks_.find(id);
       if (it == self->acks_.end()) return;
       auto callback = std::move(it->second->callback);
@@ -166,11 +167,20 @@ void Socket::disconnect(bool close) {
   });
 }
 
+namespace {
+
+/// The event name of [event, ...args]. socket.io-parser also admits a
+/// number there; like Node's EventEmitter, use its text as the name.
+std::string event_name(const Json& first) { return first.is_string() ? first.as_string() : first.dump(); }
+
+}  // namespace
+
 void Socket::on_event(Args args, std::optional<std::uint64_t> ack_id) {
   if (!any_.empty() && !args.empty()) {
-    const std::string& event = args[0].as_string();
+    const std::string event = event_name(args[0]);
     Args rest(args.begin() + 1, args.end());
-    for (auto& handler : any_) nsp_.server_.run_user("on_any handler", [&] { handler(event, rest); });
+    auto handlers = any_;  // a handler may add handlers, reallocating the list
+    for (auto& handler : handlers) nsp_.server_.run_user("on_any handler", [&] { handler(event, rest); });
   }
   if (middlewares_.empty()) {
     dispatch(std::move(args), ack_id);
@@ -193,20 +203,22 @@ void Socket::on_event(Args args, std::optional<std::uint64_t> ack_id) {
     Next next = [self, step, index](std::optional<std::string> error) {
       self->run_on_strand([step, index, error = std::move(error)](Socket& s) {
         if (error) {
-          for (auto& handler : s.error_) s.nsp_.server_.run_user("error handler", [&] { handler(*error); });
+          auto handlers = s.error_;
+          for (auto& handler : handlers) s.nsp_.server_.run_user("error handler", [&] { handler(*error); });
           return;
         }
         (*step)(index + 1);
       });
     };
-    self->nsp_.server_.run_user("packet middleware", [&] { self->middlewares_[index](*state, next); });
+    auto middleware = self->middlewares_[index];
+    self->nsp_.server_.run_user("packet middleware", [&] { middleware(*state, next); });
   };
   (*step)(0);
 }
 
 void Socket::dispatch(Args args, std::optional<std::uint64_t> ack_id) {
-  if (args.empty() || !args[0].is_string()) return;
-  std::string event = args[0].as_string();
+  if (args.empty()) return;
+  std::string event = event_name(args[0]);
   args.erase(args.begin());
   Ack ack = ack_id ? Ack(weak_from_this(), *ack_id) : Ack();
   auto it = listeners_.find(event);
@@ -234,8 +246,9 @@ void Socket::on_ack(std::uint64_t id, Args args) {
 
 void Socket::notify_outgoing(const Args& packet) {
   if (outgoing_any_.empty() || packet.empty() || !packet[0].is_string()) return;
+  auto handlers = outgoing_any_;  // a handler may disconnect, clearing the list
   Args rest(packet.begin() + 1, packet.end());
-  for (auto& handler : outgoing_any_) {
+  for (auto& handler : handlers) {
     nsp_.server_.run_user("on_any_outgoing handler", [&] { handler(packet[0].as_string(), rest); });
   }
 }
@@ -250,20 +263,24 @@ void Socket::on_close(DisconnectReason reason) {
   if (client_) client_->detach(nsp_.name());
   for (auto& handler : disconnect_) nsp_.server_.run_user("disconnect handler", [&] { handler(reason); });
   // Handlers commonly capture this socket: drop them to break the cycle.
-  // Acknowledgements with a timeout still fire (their timers hold us).
-  listeners_.clear();
-  any_.clear();
-  outgoing_any_.clear();
-  middlewares_.clear();
-  disconnecting_.clear();
-  disconnect_.clear();
-  error_.clear();
-  for (auto it = acks_.begin(); it != acks_.end();) {
-    if (it->second->timer) {
-      ++it;
-    } else {
-      it = acks_.erase(it);
-    }
+  // Not now: on_close may run from inside one of these very handlers (a
+  // middleware or error handler that disconnects), still iterating the
+  // lists. Clear them once the current handler has returned.
+  if (client_) {
+    asio::post(client_->session().strand(), [self] {
+      self->listeners_.clear();
+      self->any_.clear();
+      self->outgoing_any_.clear();
+      self->middlewares_.clear();
+      self->disconnecting_.clear();
+      self->disconnect_.clear();
+      self->error_.clear();
+      // Untimed acknowledgements can never be answered now; timed ones
+      // still report their timeout (their timers hold the socket).
+      for (auto it = self->acks_.begin(); it != self->acks_.end();) {
+        it = it->second->timer ? std::next(it) : self->acks_.erase(it);
+      }
+    });
   }
 }
 
