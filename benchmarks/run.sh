@@ -56,9 +56,10 @@ log() { printf 'run.sh: %s\n' "$*" >&2; }
 # ------------------------------------------------------------------ build
 if [ "${NO_BUILD:-0}" != 1 ]; then
   log "building Release in $BUILD_DIR"
+  mkdir -p "$BUILD_DIR"
   cmake -S "$root" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DSOCKETIO_BUILD_BENCHMARKS=ON \
-    -DSOCKETIO_BUILD_TESTS=OFF >"$BUILD_DIR.configure.log" 2>&1 ||
-    { cat "$BUILD_DIR.configure.log" >&2; exit 1; }
+    -DSOCKETIO_BUILD_TESTS=OFF >"$BUILD_DIR/configure.log" 2>&1 ||
+    { cat "$BUILD_DIR/configure.log" >&2; exit 1; }
   cmake --build "$BUILD_DIR" -j"$(nproc)" --target conformance_server loadgen codec_bench >&2
 fi
 CPP_SERVER="$BUILD_DIR/examples/conformance_server/conformance_server"
