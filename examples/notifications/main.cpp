@@ -47,6 +47,7 @@ namespace {
 using notifications::Inbox;
 using notifications::Notification;
 using notifications::UnreadState;
+using socketio::RemoteSocket;
 using socketio::Ack;
 using socketio::HttpRequest;
 using socketio::HttpResponder;
@@ -361,7 +362,7 @@ class App {
     if (!notification) return;
     std::string room = user_room(*user);
     // Count the sockets first (the answer says how many were reached), then send.
-    io_.in(room).fetch_sockets([this, user = *user, room, n = *notification, respond](std::vector<SocketPtr> sockets) {
+    io_.in(room).fetch_sockets([this, user = *user, room, n = *notification, respond](std::error_code, std::vector<RemoteSocket> sockets) {
       UnreadState state = inbox_.add({user}, n).front();
       io_.to(room).emit("notification", n.to_json());
       io_.to(room).emit("unread", state.to_json());
@@ -374,10 +375,10 @@ class App {
   void broadcast(const Json& body, const HttpResponder& respond) {
     auto notification = read_notification(body, respond);
     if (!notification) return;
-    io_.fetch_sockets([this, n = *notification, respond](std::vector<SocketPtr> sockets) {
+    io_.fetch_sockets([this, n = *notification, respond](std::error_code, std::vector<RemoteSocket> sockets) {
       std::set<std::string> users;
       for (const auto& socket : sockets) {
-        for (const auto& room : socket->rooms()) {
+        for (const auto& room : socket.rooms()) {
           if (room.rfind("user:", 0) == 0) users.insert(room.substr(5));
         }
       }

@@ -8,6 +8,7 @@
 // object must not be used from two threads at once.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <utility>
 
@@ -26,6 +27,7 @@ class Ack {
   Ack(Ack&& other) noexcept { *this = std::move(other); }
   Ack& operator=(Ack&& other) noexcept {
     socket_ = std::move(other.socket_);
+    reply_ = std::move(other.reply_);
     id_ = other.id_;
     pending_ = std::exchange(other.pending_, false);
     return *this;
@@ -48,8 +50,12 @@ class Ack {
   friend struct detail::AckAccess;
   friend class Socket;
   Ack(std::weak_ptr<Socket> socket, std::uint64_t id) : socket_(std::move(socket)), id_(id), pending_(true) {}
+  /// An answer that goes to a function instead of a client: server-side
+  /// events from other servers of a cluster.
+  explicit Ack(std::function<void(Args)> reply) : reply_(std::move(reply)), pending_(static_cast<bool>(reply_)) {}
 
   std::weak_ptr<Socket> socket_;
+  std::function<void(Args)> reply_;
   std::uint64_t id_ = 0;
   bool pending_ = false;
 };

@@ -17,11 +17,13 @@
 #include <optional>
 #include <set>
 #include <shared_mutex>
+#include <system_error>
 #include <vector>
 
 #include "socketio/args.hpp"
 #include "socketio/fwd.hpp"
 #include "socketio/json.hpp"
+#include "socketio/remote_socket.hpp"
 
 namespace socketio {
 
@@ -42,6 +44,15 @@ struct BroadcastOptions {
 
 class Adapter {
  public:
+  /// fetch_sockets: errc::timeout (with the sockets of the servers that did
+  /// answer) when some server did not answer in time.
+  using FetchCallback = std::function<void(std::error_code error, std::vector<RemoteSocket> sockets)>;
+  /// server_side_emit_with_ack: one reply (the first argument of each
+  /// server's acknowledgement) per other server; errc::timeout with the
+  /// replies so far when some did not answer in time.
+  using ServerAckCallback = std::function<void(std::error_code error, std::vector<Json> replies)>;
+  using RoomsCallback = std::function<void(std::error_code error, std::set<Room> rooms)>;
+
   explicit Adapter(Namespace& nsp) : nsp_(nsp) {}
   virtual ~Adapter() = default;
   Adapter(const Adapter&) = delete;
@@ -69,13 +80,25 @@ class Adapter {
                                   std::function<void(std::size_t client_count)> on_client_count,
                                   std::function<void(Json reply)> on_reply) = 0;
 
-  virtual void fetch_sockets(const BroadcastOptions& options,
-                             std::function<void(std::vector<SocketPtr>)> callback) = 0;
+  /// The selected sockets of every server. The callback runs on an
+  /// io_context thread, never inside this call.
+  virtual void fetch_sockets(const BroadcastOptions& options, FetchCallback callback) = 0;
   virtual void add_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) = 0;
   virtual void del_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) = 0;
   virtual void disconnect_sockets(const BroadcastOptions& options, bool close) = 0;
-  /// How many servers share this namespace (1 without a cluster).
+  /// How many servers share this namespace (1 without a cluster, and when
+  /// the cluster cannot be reached).
   virtual void server_count(std::function<void(std::size_t)> callback) { callback(1); }
+  /// Every room with members on any server.
+  virtual void all_rooms(RoomsCallback callback) { callback({}, rooms()); }
+  /// Sends [event, ...args] to the other servers of the cluster, whose
+  /// Namespace::on handlers get it (nothing to do without a cluster).
+  virtual void server_side_emit(const Args& /*packet*/) {}
+  virtual void server_side_emit_with_ack(const Args& /*packet*/, ServerAckCallback callback) {
+    callback({}, {});
+  }
+  /// The server is closing: stop talking to the cluster. Idempotent.
+  virtual void close() {}
 
  private:
   Namespace& nsp_;
@@ -100,8 +123,7 @@ class InMemoryAdapter : public Adapter {
   void broadcast_with_ack(const Args& packet, const BroadcastOptions& options,
                           std::function<void(std::size_t client_count)> on_client_count,
                           std::function<void(Json reply)> on_reply) override;
-  void fetch_sockets(const BroadcastOptions& options,
-                     std::function<void(std::vector<SocketPtr>)> callback) override;
+  void fetch_sockets(const BroadcastOptions& options, FetchCallback callback) override;
   void add_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) override;
   void del_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) override;
   void disconnect_sockets(const BroadcastOptions& options, bool close) override;
@@ -109,6 +131,10 @@ class InMemoryAdapter : public Adapter {
  protected:
   /// The local sockets `options` selects.
   std::vector<SocketPtr> select(const BroadcastOptions& options) const;
+  /// Snapshots of the local sockets `options` selects (data is copied on
+  /// each socket's strand); `callback` runs on an io_context thread.
+  void fetch_local_sockets(const BroadcastOptions& options,
+                           std::function<void(std::vector<RemoteSocket>)> callback) const;
 
  private:
   mutable std::shared_mutex mutex_;

@@ -54,9 +54,11 @@ class BroadcastOperator {
   /// one, a client that never answers would hold the callback forever.
   void emit_with_ack(std::string event, Args args, AckCallback callback) const;
 
-  /// The selected sockets (this server's; the callback may run on the
-  /// calling thread before this returns).
-  void fetch_sockets(std::function<void(std::vector<SocketPtr>)> callback) const;
+  /// The selected sockets on every server of the cluster (Node's
+  /// fetchSockets). The callback runs on an io_context thread, never inside
+  /// this call; with a cluster adapter it gets errc::timeout (and the
+  /// sockets of the servers that answered) when a server did not answer.
+  void fetch_sockets(Adapter::FetchCallback callback) const;
   void sockets_join(const std::vector<Room>& rooms) const;
   void sockets_join(const Room& room) const { sockets_join(std::vector<Room>{room}); }
   void sockets_leave(const std::vector<Room>& rooms) const;

@@ -26,6 +26,10 @@ enum class errc {
   timeout,               ///< an operation (acknowledgement, request) timed out
   not_connected,         ///< the socket or session is gone
   server_closed,         ///< the server is shutting down
+  // Cluster (Redis adapter).
+  overloaded,            ///< too many requests already waiting for replies
+  redis_error,           ///< Redis answered a command with an error
+  invalid_message,       ///< a cluster message could not be decoded
 };
 
 const std::error_category& error_category() noexcept;

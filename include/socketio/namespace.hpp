@@ -18,6 +18,7 @@
 
 #include "socketio/adapter.hpp"
 #include "socketio/broadcast_operator.hpp"
+#include "socketio/detail/handler_traits.hpp"
 #include "socketio/fwd.hpp"
 #include "socketio/json.hpp"
 
@@ -33,6 +34,7 @@ struct ConnectError {
 namespace detail {
 class Client;
 class ServerCore;
+struct SocketAccess;
 }  // namespace detail
 
 class Namespace {
@@ -43,7 +45,10 @@ class Namespace {
   using Middleware = std::function<void(const SocketPtr& socket, Next next)>;
   using ConnectionHandler = std::function<void(const SocketPtr& socket)>;
 
-  Namespace(detail::ServerCore& server, std::string name);
+  /// A parent (Server::of(regex)) only lends its handlers to the dynamic
+  /// namespaces it creates: it has no sockets and a local adapter.
+  enum class Kind { regular, parent };
+  Namespace(detail::ServerCore& server, std::string name, Kind kind = Kind::regular);
   ~Namespace();
   Namespace(const Namespace&) = delete;
   Namespace& operator=(const Namespace&) = delete;
@@ -65,12 +70,42 @@ class Namespace {
   BroadcastOperator local() { return BroadcastOperator(*this).local(); }
   BroadcastOperator as_volatile() { return BroadcastOperator(*this).as_volatile(); }
   BroadcastOperator timeout(std::chrono::milliseconds t) { return BroadcastOperator(*this).timeout(t); }
-  void fetch_sockets(std::function<void(std::vector<SocketPtr>)> callback) {
-    BroadcastOperator(*this).fetch_sockets(std::move(callback));
-  }
+  void fetch_sockets(Adapter::FetchCallback callback) { BroadcastOperator(*this).fetch_sockets(std::move(callback)); }
   void sockets_join(const std::vector<Room>& rooms) { BroadcastOperator(*this).sockets_join(rooms); }
   void sockets_leave(const std::vector<Room>& rooms) { BroadcastOperator(*this).sockets_leave(rooms); }
   void disconnect_sockets(bool close = false) { BroadcastOperator(*this).disconnect_sockets(close); }
+
+  // ---- between the servers of a cluster (Node's serverSideEmit) ----------
+
+  /// Handles `event` sent by another server with server_side_emit. The
+  /// handler's parameters pick what it gets as for Socket::on (Json, Args,
+  /// Ack, any T with from_json; a SocketPtr parameter gets nullptr). It
+  /// runs on an io_context thread (the adapter's), concurrently with socket
+  /// handlers: it must be thread-safe. Register before listen().
+  template <class F>
+  void on(const std::string& event, F&& handler) {
+    add_server_handler(event, detail::adapt_handler(std::forward<F>(handler)));
+  }
+  /// Sends an event to every OTHER server of the cluster (not to this one,
+  /// as in Node); a no-op without a cluster adapter.
+  template <class... T>
+  void server_side_emit(std::string event, T&&... args) {
+    server_side_emit_args(std::move(event), Args{Json(std::forward<T>(args))...});
+  }
+  void server_side_emit_args(std::string event, Args args);
+  /// As server_side_emit, collecting the first argument of every other
+  /// server's acknowledgement; errc::timeout (with the replies that came)
+  /// after the adapter's requests timeout. Without other servers the
+  /// callback gets no error and no replies.
+  void server_side_emit_with_ack(std::string event, Args args, Adapter::ServerAckCallback callback);
+  /// Every room with members on any server of the cluster.
+  void all_rooms(Adapter::RoomsCallback callback) { adapter_->all_rooms(std::move(callback)); }
+  /// How many servers share this namespace.
+  void server_count(std::function<void(std::size_t)> callback) { adapter_->server_count(std::move(callback)); }
+  /// For adapters: runs the handlers of a server-side event [event, ...args]
+  /// that came from another server; `reply` (may be empty) gets the first
+  /// handler's acknowledgement.
+  void dispatch_server_side_emit(Args packet, std::function<void(Args)> reply);
 
   /// The connected socket with this id on this server, or nullptr.
   SocketPtr socket(const SocketId& id) const;
@@ -86,6 +121,8 @@ class Namespace {
   friend class detail::ServerCore;
   friend class BroadcastOperator;
   friend class Socket;
+  friend struct detail::SocketAccess;
+  friend class InMemoryAdapter;
 
   /// Admits a socket of `client` (runs the middleware, then CONNECT).
   /// Client strand only.
@@ -93,12 +130,14 @@ class Namespace {
   void remove(const SocketId& id);
   /// Copies a parent's (dynamic namespace) middleware and handlers.
   void inherit(const Namespace& parent);
+  void add_server_handler(const std::string& event, detail::EventHandler handler);
 
   detail::ServerCore& server_;
   std::string name_;
   std::unique_ptr<Adapter> adapter_;
   std::vector<Middleware> middlewares_;
   std::vector<ConnectionHandler> connection_handlers_;
+  std::map<std::string, std::vector<detail::EventHandler>> server_handlers_;
   mutable std::mutex mutex_;
   std::map<SocketId, SocketPtr> sockets_;
   std::atomic<std::uint64_t> ack_ids_{0};

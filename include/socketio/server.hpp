@@ -78,8 +78,18 @@ class Server {
   BroadcastOperator except(const Room& room) { return of("/").except(room); }
   BroadcastOperator local() { return of("/").local(); }
   BroadcastOperator timeout(std::chrono::milliseconds t) { return of("/").timeout(t); }
-  void fetch_sockets(std::function<void(std::vector<SocketPtr>)> callback) {
-    of("/").fetch_sockets(std::move(callback));
+  void fetch_sockets(Adapter::FetchCallback callback) { of("/").fetch_sockets(std::move(callback)); }
+  /// Server-side events between the servers of a cluster ("/"; see Namespace).
+  template <class F>
+  void on(const std::string& event, F&& handler) {
+    of("/").on(event, std::forward<F>(handler));
+  }
+  template <class... T>
+  void server_side_emit(std::string event, T&&... args) {
+    of("/").server_side_emit(std::move(event), std::forward<T>(args)...);
+  }
+  void server_side_emit_with_ack(std::string event, Args args, Adapter::ServerAckCallback callback) {
+    of("/").server_side_emit_with_ack(std::move(event), std::move(args), std::move(callback));
   }
   void sockets_join(const std::vector<Room>& rooms) { of("/").sockets_join(rooms); }
   void sockets_leave(const std::vector<Room>& rooms) { of("/").sockets_leave(rooms); }

@@ -176,7 +176,7 @@ class Socket : public std::enable_shared_from_this<Socket> {
   std::shared_ptr<detail::Client> client_;
   SocketId id_;
   Handshake handshake_;
-  Json data_;
+  Json data_ = Json::object();  // Node: socket.data starts as {}
   std::atomic<bool> connected_{true};
   std::map<std::string, std::vector<Listener>> listeners_;
   std::vector<AnyHandler> any_;

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <asio/post.hpp>
 #include <mutex>
 
 #include "socketio/adapter.hpp"
@@ -147,9 +148,46 @@ void InMemoryAdapter::broadcast_with_ack(const Args& packet, const BroadcastOpti
   }
 }
 
-void InMemoryAdapter::fetch_sockets(const BroadcastOptions& options,
-                                    std::function<void(std::vector<SocketPtr>)> callback) {
-  callback(select(options));
+void InMemoryAdapter::fetch_local_sockets(const BroadcastOptions& options,
+                                          std::function<void(std::vector<RemoteSocket>)> callback) const {
+  auto targets = select(options);
+  if (targets.empty()) {
+    asio::post(nsp().server_.io(), [callback = std::move(callback)] { callback({}); });
+    return;
+  }
+  // One snapshot per socket, each on its own strand (socket.data() belongs
+  // to it); the last one to finish hands the whole list over.
+  struct Gather {
+    std::mutex mutex;
+    std::vector<std::optional<RemoteSocket>> slots;
+    std::size_t remaining;
+    std::function<void(std::vector<RemoteSocket>)> callback;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->slots.resize(targets.size());
+  gather->remaining = targets.size();
+  gather->callback = std::move(callback);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    detail::SocketAccess::snapshot(targets[i], [gather, i](std::optional<RemoteSocket> socket) {
+      {
+        std::lock_guard<std::mutex> lock(gather->mutex);
+        gather->slots[i] = std::move(socket);
+        if (--gather->remaining != 0) return;
+      }
+      std::vector<RemoteSocket> result;
+      result.reserve(gather->slots.size());
+      for (auto& slot : gather->slots) {
+        if (slot) result.push_back(std::move(*slot));
+      }
+      gather->callback(std::move(result));
+    });
+  }
+}
+
+void InMemoryAdapter::fetch_sockets(const BroadcastOptions& options, FetchCallback callback) {
+  fetch_local_sockets(options, [callback = std::move(callback)](std::vector<RemoteSocket> sockets) {
+    callback({}, std::move(sockets));
+  });
 }
 
 void InMemoryAdapter::add_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) {

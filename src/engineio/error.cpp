@@ -35,6 +35,12 @@ class ErrorCategory final : public std::error_category {
         return "not connected";
       case errc::server_closed:
         return "server closed";
+      case errc::overloaded:
+        return "too many requests waiting for replies";
+      case errc::redis_error:
+        return "Redis returned an error";
+      case errc::invalid_message:
+        return "malformed cluster message";
     }
     return "unknown socketio error " + std::to_string(value);
   }

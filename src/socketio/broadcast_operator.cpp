@@ -140,7 +140,7 @@ void BroadcastOperator::emit_with_ack(std::string event, Args args, AckCallback 
   nsp_->adapter().server_count([collector](std::size_t count) { collector->set_server_count(count); });
 }
 
-void BroadcastOperator::fetch_sockets(std::function<void(std::vector<SocketPtr>)> callback) const {
+void BroadcastOperator::fetch_sockets(Adapter::FetchCallback callback) const {
   nsp_->adapter().fetch_sockets(options_, std::move(callback));
 }
 

@@ -131,6 +131,15 @@ struct SocketAccess {
                                Socket::AckCallback callback);
   /// Disconnects on the socket's strand with `reason`, sending nothing.
   static void close(const SocketPtr& socket, DisconnectReason reason);
+  /// Copies the socket's id, handshake, rooms and data on its strand and
+  /// passes them on (nullopt if it disconnected meanwhile). Always calls
+  /// back, never inside this call.
+  static void snapshot(const SocketPtr& socket, std::function<void(std::optional<RemoteSocket>)> callback);
+};
+
+struct AckAccess {
+  /// An Ack whose answer goes to `reply` (server-side events).
+  static Ack make(std::function<void(Args)> reply) { return Ack(std::move(reply)); }
 };
 
 }  // namespace socketio::detail

@@ -2,6 +2,8 @@
 
 #include <asio/post.hpp>
 #include <ctime>
+#include <iterator>
+#include <stdexcept>
 
 #include "engineio/session_id.hpp"
 #include "socketio/core.hpp"
@@ -37,8 +39,9 @@ Handshake build_handshake(const engine::RequestInfo& request, Json auth) {
 
 }  // namespace
 
-Namespace::Namespace(detail::ServerCore& server, std::string name) : server_(server), name_(std::move(name)) {
-  adapter_ = server_.make_adapter(*this);
+Namespace::Namespace(detail::ServerCore& server, std::string name, Kind kind)
+    : server_(server), name_(std::move(name)) {
+  adapter_ = kind == Kind::parent ? std::make_unique<InMemoryAdapter>(*this) : server_.make_adapter(*this);
 }
 
 Namespace::~Namespace() = default;
@@ -50,6 +53,40 @@ void Namespace::on_connection(ConnectionHandler handler) { connection_handlers_.
 void Namespace::inherit(const Namespace& parent) {
   middlewares_ = parent.middlewares_;
   connection_handlers_ = parent.connection_handlers_;
+  server_handlers_ = parent.server_handlers_;
+}
+
+void Namespace::add_server_handler(const std::string& event, detail::EventHandler handler) {
+  if (event == "connection" || event == "connect" || event == "new_namespace") {
+    throw std::invalid_argument("\"" + event + "\" is a reserved event name");
+  }
+  server_handlers_[event].push_back(std::move(handler));
+}
+
+void Namespace::server_side_emit_args(std::string event, Args args) {
+  adapter_->server_side_emit(detail::make_event_packet(std::move(event), std::move(args)));
+}
+
+void Namespace::server_side_emit_with_ack(std::string event, Args args, Adapter::ServerAckCallback callback) {
+  adapter_->server_side_emit_with_ack(detail::make_event_packet(std::move(event), std::move(args)),
+                                      std::move(callback));
+}
+
+void Namespace::dispatch_server_side_emit(Args packet, std::function<void(Args)> reply) {
+  if (packet.empty() || !packet[0].is_string()) return;
+  std::string event = packet[0].get<std::string>();
+  auto it = server_handlers_.find(event);
+  if (it == server_handlers_.end()) return;
+  Args args(std::vector<Json>(std::make_move_iterator(packet.begin() + 1), std::make_move_iterator(packet.end())));
+  // Only the first handler can answer (as a Node callback argument can be
+  // called once); the others get a no-op Ack.
+  bool first = true;
+  for (auto& handler : it->second) {
+    Args copy = args;
+    Ack ack = first ? detail::AckAccess::make(reply) : Ack();
+    first = false;
+    server_.run_user("server-side event handler", [&] { handler(nullptr, copy, ack); });
+  }
 }
 
 SocketPtr Namespace::socket(const SocketId& id) const {

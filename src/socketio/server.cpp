@@ -25,7 +25,7 @@ Namespace& ServerCore::of(const std::string& raw_name) {
 
 Namespace& ServerCore::add_parent(Server::NamespacePredicate predicate) {
   std::lock_guard<std::mutex> lock(mutex_);
-  parents_.push_back(Parent{std::move(predicate), std::make_unique<Namespace>(*this, "/_parent")});
+  parents_.push_back(Parent{std::move(predicate), std::make_unique<Namespace>(*this, "/_parent", Namespace::Kind::parent)});
   return *parents_.back().nsp;
 }
 
@@ -77,6 +77,8 @@ void ServerCore::close() {
   for (Namespace* nsp : namespaces()) {
     for (auto& socket : nsp->sockets()) SocketAccess::close(socket, DisconnectReason::server_shutting_down);
   }
+  // After the sockets: their departures may still reach the cluster.
+  for (Namespace* nsp : namespaces()) nsp->adapter().close();
   engine_.close();
 }
 

@@ -288,6 +288,10 @@ void Socket::on_close(DisconnectReason reason) {
 void Ack::send(Args args) {
   if (!pending_) return;
   pending_ = false;
+  if (reply_) {
+    std::exchange(reply_, nullptr)(std::move(args));
+    return;
+  }
   if (auto socket = socket_.lock()) socket->send_ack(id_, std::move(args));
 }
 
@@ -300,6 +304,18 @@ void SocketAccess::deliver(const SocketPtr& socket, const EncodedMessage& messag
   socket->run_on_strand([message, packet, is_volatile](Socket& self) {
     if (self.has_outgoing_listeners()) self.notify_outgoing(*packet);
     self.client_->send(message, is_volatile);
+  });
+}
+
+void SocketAccess::snapshot(const SocketPtr& socket, std::function<void(std::optional<RemoteSocket>)> callback) {
+  auto client = socket->client_;
+  if (!client) {
+    asio::post(socket->nsp_.server_.io(), [callback = std::move(callback)] { callback(std::nullopt); });
+    return;
+  }
+  asio::post(client->session().strand(), [socket, callback = std::move(callback)] {
+    if (!socket->connected()) return callback(std::nullopt);
+    callback(RemoteSocket(socket->nsp_, socket->id_, socket->handshake_, socket->rooms(), socket->data_, socket));
   });
 }
 

@@ -291,8 +291,8 @@ TEST_CASE("a worker thread emits, joins and leaves while clients come and go", "
       }
       if (round % 25 == 0) {
         server.in("a").sockets_leave(std::vector<socketio::Room>{"a", "b"});
-        server.fetch_sockets([](std::vector<SocketPtr> sockets) {
-          for (auto& s : sockets) (void)s->id();
+        server.fetch_sockets([](std::error_code, std::vector<socketio::RemoteSocket> sockets) {
+          for (auto& s : sockets) (void)s.data();
         });
         (void)server.of("/").size();
         (void)server.of("/").adapter().rooms();

@@ -76,6 +76,11 @@ class SocketHarness {
   SocketHarness& operator=(const SocketHarness&) = delete;
 
   socketio::Namespace& nsp(const std::string& name = "/x") { return core_->of(name); }
+  /// Runs what is queued (strand jobs, posted callbacks) until idle.
+  void run() {
+    io_.restart();
+    io_.poll();
+  }
   SelectingAdapter& adapter(const std::string& name = "/x") {
     return static_cast<SelectingAdapter&>(nsp(name).adapter());
   }
@@ -317,8 +322,16 @@ TEST_CASE("selecting ids the namespace does not know yields no socket", "[adapte
   adapter.add_all("ghost", {"ghost", "a"});
   CHECK(adapter.select(selection({})).empty());
   CHECK(adapter.select(selection({"a"})).empty());
-  std::vector<SocketPtr> fetched{nullptr};
-  adapter.fetch_sockets(selection({"a"}), [&](std::vector<SocketPtr> sockets) { fetched = std::move(sockets); });
+  bool called = false;
+  std::vector<socketio::RemoteSocket> fetched;
+  adapter.fetch_sockets(selection({"a"}), [&](std::error_code error, std::vector<socketio::RemoteSocket> sockets) {
+    CHECK(!error);
+    called = true;
+    fetched = std::move(sockets);
+  });
+  CHECK_FALSE(called);  // never inside the call
+  io.run();
+  CHECK(called);
   CHECK(fetched.empty());
   // Broadcasting to them is a no-op (nothing to deliver to).
   adapter.broadcast(socketio::Args{"event", 1}, selection({"a"}));
@@ -449,13 +462,29 @@ TEST_CASE("fetch_sockets returns the selected sockets", "[adapter]") {
   auto s1 = h.connect();
   auto s2 = h.connect();
   s2->join("a");
-  std::vector<SocketPtr> fetched;
-  h.nsp().in("a").fetch_sockets([&](std::vector<SocketPtr> sockets) { fetched = std::move(sockets); });
+  CHECK(s2->data() == socketio::Json::object());  // {} until set, as Node's socket.data
+  s2->data() = socketio::Json::object({{"user", "bob"}});
+  std::vector<socketio::RemoteSocket> fetched;
+  auto keep = [&](std::error_code error, std::vector<socketio::RemoteSocket> sockets) {
+    CHECK(!error);
+    fetched = std::move(sockets);
+  };
+  h.nsp().in("a").fetch_sockets(keep);
+  h.run();
   REQUIRE(fetched.size() == 1);
-  CHECK(fetched[0] == s2);
-  h.nsp().except("a").fetch_sockets([&](std::vector<SocketPtr> sockets) { fetched = std::move(sockets); });
+  CHECK(fetched[0].local() == s2);
+  CHECK(fetched[0].id() == s2->id());
+  CHECK(fetched[0].rooms() == std::vector<socketio::Room>{s2->id(), "a"});
+  CHECK(fetched[0].data()["user"] == "bob");
+  h.nsp().except("a").fetch_sockets(keep);
+  h.run();
   REQUIRE(fetched.size() == 1);
-  CHECK(fetched[0] == s1);
+  CHECK(fetched[0].local() == s1);
+  // Acting on a fetched socket reaches the live one.
+  fetched[0].join("b");
+  CHECK(s1->rooms() == std::vector<socketio::Room>{s1->id(), "b"});
+  fetched[0].leave("b");
+  CHECK(s1->rooms() == std::vector<socketio::Room>{s1->id()});
 }
 
 TEST_CASE("a disconnected socket leaves every room and is no longer selected", "[adapter]") {
