@@ -12,7 +12,13 @@ mark_as_advanced(SOCKETIO_INSTALL_CMAKEDIR)
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/socketio"
   DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 
-install(TARGETS socketio EXPORT socketioTargets
+set(_socketio_install_targets socketio)
+set(SOCKETIO_PACKAGE_HAS_REDIS OFF)
+if(TARGET socketio_redis)
+  list(APPEND _socketio_install_targets socketio_redis)
+  set(SOCKETIO_PACKAGE_HAS_REDIS ON)
+endif()
+install(TARGETS ${_socketio_install_targets} EXPORT socketioTargets
   ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
   LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
   RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")

@@ -45,6 +45,15 @@ run_consumer() {
   fi
 }
 
+# The Redis adapter consumer exists when the library was built with it.
+run_redis_consumer() {
+  if [ -x "$work/build/redis_consumer" ]; then
+    run_consumer "$work/build/redis_consumer"
+  else
+    step "no socketio::redis in this build: redis_consumer not built"
+  fi
+}
+
 case "$mode" in
   find_package)
     prefix="$work/prefix"
@@ -64,6 +73,7 @@ case "$mode" in
     step "build"
     cmake --build "$work/build" -j"$(nproc)"
     run_consumer "$work/build/consumer"
+    run_redis_consumer
 
     step "pkg-config --cflags --libs socketio"
     export PKG_CONFIG_PATH="$prefix/$SOCKETIO_INSTALL_LIBDIR/pkgconfig"
@@ -91,6 +101,7 @@ case "$mode" in
     step "build (the library too)"
     cmake --build "$work/build" -j"$(nproc)"
     run_consumer "$work/build/consumer"
+    run_redis_consumer
     ;;
 
   *)
