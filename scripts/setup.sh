@@ -15,6 +15,9 @@ APT_PACKAGES=(
   # Real clients in the interop tests: Debian's Python client (requests and
   # websocket-client give it polling and WebSocket) and a browser.
   python3-socketio python3-requests python3-websocket chromium
+  # The Redis adapter (hiredis, msgpack-cxx) and its cluster tests and example
+  # (a real redis-server, nginx in front of the nodes).
+  redis-server nginx libhiredis-dev libmsgpack-cxx-dev
 )
 
 # Folders (relative to the repository root) whose committed package-lock.json
@@ -24,6 +27,7 @@ NPM_FOLDERS=(
   tests/interop/browser
   examples/chat
   examples/notifications
+  tests/cluster
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
