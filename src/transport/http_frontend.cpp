@@ -35,6 +35,13 @@ struct WsppConfig : websocketpp::config::asio {
   // request and frame.
   static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
   static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
+  // The buffer every read lands in, an array inside each connection object
+  // (websocketpp's default is 16384, most of an idle connection's memory).
+  // It bounds how much one read takes from the socket, not the size of a
+  // message or of the HTTP request: frames and headers are reassembled
+  // elsewhere. Engine.IO messages are mostly far smaller; a 1 MB message
+  // costs more reads.
+  static const size_t connection_read_buffer_size = 1024;
 };
 
 }  // namespace
@@ -51,7 +58,19 @@ struct WsppConfig : websocketpp::config::asio {
 static_assert(socketio::transport::WsppConfig::alog_level == websocketpp::log::alevel::none,
               "the log_*_result specializations below assume websocketpp's access log is off");
 template <>
-void websocketpp::connection<socketio::transport::WsppConfig>::log_open_result() {}
+void websocketpp::connection<socketio::transport::WsppConfig>::log_open_result() {
+  // Called exactly once per WebSocket, after the 101 response has been
+  // written and before the open handler runs; nothing reads the handshake
+  // afterwards (on_validate has copied what the engine keeps). Release it
+  // rather than carry the request, the response, their header maps and the
+  // raw response text for the connection's lifetime.
+  // Moved out, not assigned from an empty object: assigning a short string
+  // keeps the old heap buffer. What is left behind is empty and owns nothing.
+  { request_type released(std::move(m_request)); }
+  { response_type released(std::move(m_response)); }
+  std::string().swap(m_handshake_buffer);
+  m_uri.reset();
+}
 template <>
 void websocketpp::connection<socketio::transport::WsppConfig>::log_close_result() {}
 template <>
