@@ -2,10 +2,13 @@
 
 #include "transport/http_frontend.hpp"
 
+#include <algorithm>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <atomic>
 #include <cctype>
+#include <limits>
+#include <string_view>
 #include <utility>
 #include <websocketpp/config/asio_no_tls.hpp>
 #include <websocketpp/server.hpp>
@@ -25,9 +28,88 @@ struct ConnectionData {
   std::shared_ptr<void> owner;
 };
 
+// websocketpp's HTTP request and response, with the members that the
+// handshake calls and that it implements through iostreams and locales
+// replaced by plain string code with the same results (see the
+// specializations after WsppConfig). Own types rather than specializations
+// for websocketpp's, so nothing here can clash with another user of
+// websocketpp in the same program.
+
+/// ASCII case-insensitive equality: how websocketpp's header map
+/// (utility::ci_less, ::tolower in the "C" locale) tells names apart.
+bool equal_ascii_ci(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    unsigned char x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+    if (x == y) continue;
+    // Otherwise equal only as the same letter in two cases.
+    unsigned char folded = x | 0x20;
+    if (folded != (y | 0x20) || folded < 'a' || folded > 'z') return false;
+  }
+  return true;
+}
+
+/// parser::get_header without the map's find: a handshake has a handful of
+/// headers, and every step of the map's search compares two names through
+/// ::tolower, character by character (most of them share "Sec-WebSocket-").
+/// A scan that compares lengths first finds the same entry, or none.
+const std::string& find_header(const websocketpp::http::parser::header_list& headers, std::string_view name) {
+  for (const auto& [key, value] : headers) {
+    if (equal_ascii_ci(key, name)) return value;
+  }
+  return websocketpp::http::empty_header;
+}
+
+class Request : public websocketpp::http::parser::request {
+ public:
+  // Hide parser::get_header; websocketpp calls it on its config's
+  // request_type. The array overload spares a std::string for literals.
+  const std::string& get_header(const std::string& name) const { return find_header(m_headers, name); }
+  template <std::size_t N>
+  const std::string& get_header(const char (&name)[N]) const {
+    return find_header(m_headers, std::string_view(name, N - 1));
+  }
+};
+
+class Response : public websocketpp::http::parser::response {
+ public:
+  const std::string& get_header(const std::string& name) const { return find_header(m_headers, name); }
+  template <std::size_t N>
+  const std::string& get_header(const char (&name)[N]) const {
+    return find_header(m_headers, std::string_view(name, N - 1));
+  }
+
+  /// The serialized response, as parser::response::raw() writes it (that
+  /// one goes through two std::stringstreams). Hides it: websocketpp calls
+  /// raw() on its config's response_type.
+  std::string raw() const {
+    std::string out;
+    std::size_t size = get_version().size() + get_status_msg().size() + m_body.size() + 16;
+    for (const auto& [name, value] : m_headers) size += name.size() + value.size() + 4;
+    out.reserve(size);
+    out += get_version();
+    out += ' ';
+    out += std::to_string(static_cast<int>(get_status_code()));
+    out += ' ';
+    out += get_status_msg();
+    out += "\r\n";
+    for (const auto& [name, value] : m_headers) {
+      out += name;
+      out += ": ";
+      out += value;
+      out += "\r\n";
+    }
+    out += "\r\n";
+    out += m_body;
+    return out;
+  }
+};
+
 struct WsppConfig : websocketpp::config::asio {
   using type = WsppConfig;
   using base = websocketpp::config::asio;
+  using request_type = Request;
+  using response_type = Response;
   // Every websocketpp connection inherits this, which gives us a place to
   // hang per-connection state without a side table and its lock.
   using connection_base = ConnectionData;
@@ -77,6 +159,56 @@ template <>
 void websocketpp::connection<socketio::transport::WsppConfig>::log_fail_result() {}
 template <>
 void websocketpp::connection<socketio::transport::WsppConfig>::log_http_result() {}
+
+namespace socketio::transport {
+namespace {
+
+/// Whether `haystack` contains `needle`, ASCII case-insensitively: what
+/// websocketpp's utility::ci_find_substr finds in the "C" locale, without a
+/// locale facet lookup (a dynamic_cast) per character.
+bool contains_ascii_ci(const std::string& haystack, std::string_view needle) {
+  auto fold = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; };
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(), [&](char a, char b) {
+           return fold(static_cast<unsigned char>(a)) == fold(static_cast<unsigned char>(b));
+         }) != haystack.end();
+}
+
+}  // namespace
+}  // namespace socketio::transport
+
+// The processor checks websocketpp runs on every request (twice for an
+// upgrade), specialized for our Request: same results, no locale and no
+// std::istringstream.
+template <>
+bool websocketpp::processor::is_websocket_handshake<socketio::transport::Request>(
+    socketio::transport::Request& r) {
+  using socketio::transport::contains_ascii_ci;
+  return contains_ascii_ci(r.get_header("Upgrade"), constants::upgrade_token) &&
+         contains_ascii_ci(r.get_header("Connection"), constants::connection_token);
+}
+
+template <>
+int websocketpp::processor::get_websocket_version<socketio::transport::Request>(socketio::transport::Request& r) {
+  if (!r.ready()) return -2;
+  const std::string& value = r.get_header("Sec-WebSocket-Version");
+  if (value.empty()) return 0;
+  // As `std::istringstream(value) >> int` in the "C" locale: leading
+  // whitespace, an optional sign, decimal digits (what follows them is
+  // ignored); no digits or out of int's range fails (-1).
+  std::size_t i = 0;
+  while (i < value.size() && std::isspace(static_cast<unsigned char>(value[i]))) ++i;
+  bool negative = false;
+  if (i < value.size() && (value[i] == '+' || value[i] == '-')) negative = value[i++] == '-';
+  if (i == value.size() || !std::isdigit(static_cast<unsigned char>(value[i]))) return -1;
+  long long magnitude = 0;
+  for (; i < value.size() && std::isdigit(static_cast<unsigned char>(value[i])); ++i) {
+    magnitude = magnitude * 10 + (value[i] - '0');
+    if (magnitude > static_cast<long long>(std::numeric_limits<int>::max()) + 1) return -1;
+  }
+  long long version = negative ? -magnitude : magnitude;
+  if (version > std::numeric_limits<int>::max() || version < std::numeric_limits<int>::min()) return -1;
+  return static_cast<int>(version);
+}
 
 namespace socketio::transport {
 namespace {
