@@ -95,7 +95,7 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
       return;
     }
     auto polling = std::make_shared<transport::PollingTransport>(options_.max_http_buffer_size);
-    auto session = create_session(request, polling->name());
+    auto session = create_session(request, polling->name());  // a copy: the exchange keeps its own
     asio::post(session->strand(), [self = shared_from_this(), session, polling, exchange] {
       session->start(polling);
       polling->on_request(exchange);
@@ -122,7 +122,7 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
       });
       return ws;
     }
-    auto session = create_session(request, "websocket");
+    auto session = create_session(std::move(request), "websocket");
     auto ws = std::make_shared<transport::WebSocketTransport>(std::move(connection), session->strand());
     asio::post(session->strand(), [self = shared_from_this(), session, ws] {
       session->start(ws);
@@ -197,7 +197,7 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
     return it == sessions_.end() ? nullptr : it->second;
   }
 
-  std::shared_ptr<SessionImpl> create_session(const RequestInfo& request, std::string_view transport) {
+  std::shared_ptr<SessionImpl> create_session(RequestInfo request, std::string_view transport) {
     SessionConfig config;
     config.ping_interval = options_.ping_interval;
     config.ping_timeout = options_.ping_timeout;
@@ -209,7 +209,7 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
     }
     std::string sid = generate_session_id();
     auto session = std::make_shared<SessionImpl>(
-        io_, sid, std::move(config), request, log_,
+        io_, sid, std::move(config), std::move(request), log_,
         [weak = weak_from_this()](const std::string& closed_sid) {
           if (auto self = weak.lock()) {
             std::lock_guard<std::mutex> lock(self->mutex_);

@@ -32,6 +32,8 @@ class SessionEnvironment {
  public:
   virtual ~SessionEnvironment() = default;
   /// (Re)starts a one-shot timer; when it fires the shell calls on_timer().
+  /// The machine never arms ping_interval and ping_timeout at the same
+  /// time (the Asio shell runs both on one timer).
   virtual void start_timer(SessionTimer timer, std::chrono::milliseconds after) = 0;
   virtual void cancel_timer(SessionTimer timer) = 0;
   /// A MESSAGE packet from the client.
