@@ -57,9 +57,9 @@ std::string_view SessionImpl::transport_name() const noexcept {
   return transport ? transport->name() : std::string_view{};
 }
 
-void SessionImpl::start(transport::TransportPtr transport) {
+void SessionImpl::start(transport::TransportPtr transport, bool open_packet_sent) {
   transport->set_sink(sink());
-  machine_.open(std::move(transport));
+  machine_.open(std::move(transport), open_packet_sent);
 }
 
 void SessionImpl::handle_polling_request(const transport::HttpExchangePtr& exchange) {

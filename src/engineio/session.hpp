@@ -51,7 +51,8 @@ class SessionImpl final : public Session,
 
   // Strand only:
   Strand& strand() noexcept { return strand_; }
-  void start(transport::TransportPtr transport);
+  /// `open_packet_sent`: see SessionMachine::open.
+  void start(transport::TransportPtr transport, bool open_packet_sent = false);
   /// A polling GET/POST carrying this sid.
   void handle_polling_request(const transport::HttpExchangePtr& exchange);
   /// A WebSocket for this sid; false if it cannot upgrade (caller closes it).

@@ -65,7 +65,13 @@ class SessionMachine final : public transport::TransportSink {
   SessionMachine(std::string sid, SessionConfig config, SessionEnvironment& env);
 
   /// Attaches the first transport, queues OPEN and starts the heartbeat.
-  void open(transport::TransportPtr transport);
+  /// With `open_packet_sent`, the transport has already delivered the OPEN
+  /// packet (open_packet(), sent by the WebSocket front end together with
+  /// its 101 response) and it is not queued again.
+  void open(transport::TransportPtr transport, bool open_packet_sent = false);
+
+  /// The OPEN packet a session with this sid and config sends first.
+  static EncodedPacket open_packet(const std::string& sid, const SessionConfig& config);
 
   /// Queues a packet and flushes if the transport is writable.
   /// Ignored unless the session is open.
@@ -114,7 +120,6 @@ class SessionMachine final : public transport::TransportSink {
   void finish_upgrade();
   void cancel_upgrade();
   void finish_close(CloseReason reason);
-  std::string open_packet_json() const;
 
   std::string sid_;
   SessionConfig config_;

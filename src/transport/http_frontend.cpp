@@ -18,10 +18,16 @@
 namespace socketio::transport {
 namespace {
 
-/// What we keep on each websocketpp connection: the request (between
-/// validation and open) and who receives its frames.
-struct ConnectionData {
+/// An accepted upgrade between validation and open.
+struct PendingOpen {
   engine::RequestInfo request;
+  WsGreeting greeting;
+};
+
+/// What we keep on each websocketpp connection: the accepted upgrade
+/// (between validation and open) and who receives its frames.
+struct ConnectionData {
+  std::unique_ptr<PendingOpen> pending;
   std::shared_ptr<WsListener> listener;
   /// Keeps the front end (and its websocketpp endpoint, which connections
   /// reference) alive for as long as any connection is.
@@ -83,8 +89,10 @@ class Response : public websocketpp::http::parser::response {
   /// one goes through two std::stringstreams). Hides it: websocketpp calls
   /// raw() on its config's response_type.
   std::string raw() const {
+    const bool switching = get_status_code() == websocketpp::http::status_code::switching_protocols;
     std::string out;
     std::size_t size = get_version().size() + get_status_msg().size() + m_body.size() + 16;
+    if (switching) size += after_switch_.size();
     for (const auto& [name, value] : m_headers) size += name.size() + value.size() + 4;
     out.reserve(size);
     out += get_version();
@@ -101,9 +109,39 @@ class Response : public websocketpp::http::parser::response {
     }
     out += "\r\n";
     out += m_body;
+    if (switching) out += after_switch_;
     return out;
   }
+
+  /// Bytes written right behind a 101 response, in the same write: the
+  /// WebSocket greeting (HttpFrontendHandler::validate_websocket). Not sent
+  /// with any other status.
+  void set_after_switch(std::string bytes) { after_switch_ = std::move(bytes); }
+
+ private:
+  std::string after_switch_;
 };
+
+/// An unmasked, unfragmented WebSocket text frame: what websocketpp's
+/// hybi13 processor makes of a text message on a server connection without
+/// extensions.
+std::string websocket_text_frame(std::string_view payload) {
+  std::string frame;
+  frame.reserve(payload.size() + 10);
+  frame += static_cast<char>(0x81);  // FIN, opcode 1 (text)
+  const std::uint64_t n = payload.size();
+  if (n < 126) {
+    frame += static_cast<char>(n);
+  } else if (n <= 0xFFFF) {
+    frame += static_cast<char>(126);
+    for (int shift = 8; shift >= 0; shift -= 8) frame += static_cast<char>((n >> shift) & 0xFF);
+  } else {
+    frame += static_cast<char>(127);
+    for (int shift = 56; shift >= 0; shift -= 8) frame += static_cast<char>((n >> shift) & 0xFF);
+  }
+  frame += payload;
+  return frame;
+}
 
 struct WsppConfig : websocketpp::config::asio {
   using type = WsppConfig;
@@ -421,8 +459,9 @@ class HttpFrontend::Impl : public std::enable_shared_from_this<HttpFrontend::Imp
     auto handler = handler_.lock();
     if (!handler) return false;
     std::optional<HttpResponse> refusal;
+    WsGreeting greeting;
     try {
-      refusal = handler->validate_websocket(info);
+      refusal = handler->validate_websocket(info, greeting);
     } catch (const std::exception& e) {
       log(LogLevel::error, std::string("WebSocket validation threw: ") + e.what());
       refusal = HttpResponse{500, {}, {}};
@@ -431,7 +470,13 @@ class HttpFrontend::Impl : public std::enable_shared_from_this<HttpFrontend::Imp
       apply_response(con, *refusal, {});
       return false;
     }
-    con->request = std::move(info);
+    if (!greeting.text.empty()) {
+      // websocketpp only hands out a const reference to the response it is
+      // about to write; the object itself (a member of the connection) is not
+      // const, and the trailer is ours.
+      const_cast<Response&>(con->get_response()).set_after_switch(websocket_text_frame(greeting.text));
+    }
+    con->pending = std::make_unique<PendingOpen>(PendingOpen{std::move(info), std::move(greeting)});
     return true;
   }
 
@@ -439,10 +484,13 @@ class HttpFrontend::Impl : public std::enable_shared_from_this<HttpFrontend::Imp
     std::error_code ec;
     auto con = server_.get_con_from_hdl(hdl, ec);
     if (ec) return;
+    auto pending = std::move(con->pending);
     auto connection = std::make_shared<WsConnectionImpl>(con, options_.max_buffered_bytes);
     try {
-      if (auto handler = handler_.lock()) {
-        con->listener = handler->on_websocket_open(connection, std::move(con->request));
+      auto handler = handler_.lock();
+      if (handler && pending) {
+        con->listener =
+            handler->on_websocket_open(connection, std::move(pending->request), std::move(pending->greeting));
       }
     } catch (const std::exception& e) {
       log(LogLevel::error, std::string("WebSocket open handler threw: ") + e.what());
