@@ -162,6 +162,15 @@ struct WsppConfig : websocketpp::config::asio {
   // elsewhere. Engine.IO messages are mostly far smaller; a 1 MB message
   // costs more reads.
   static const size_t connection_read_buffer_size = 1024;
+
+  struct transport_config : base::transport_config {
+    // After accept websocketpp "post-initializes" the socket (where TLS would
+    // handshake) under a timer: for plain TCP that step completes at once,
+    // but the timer was still created on the heap, armed and cancelled for
+    // every connection. 0 leaves it out.
+    static const long timeout_socket_post_init = 0;
+  };
+  using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
 };
 
 }  // namespace
