@@ -199,6 +199,14 @@ void websocketpp::connection<socketio::transport::WsppConfig>::log_open_result()
   { response_type released(std::move(m_response)); }
   std::string().swap(m_handshake_buffer);
   m_uri.reset();
+  // The handlers every frame read and write goes through. websocketpp makes
+  // them std::bind(&member, this, ...): 24 bytes, more than std::function
+  // keeps inline, so each is on the heap and each of the several copies the
+  // transport makes per read or write (into its own bind, the allocation
+  // wrapper, the strand wrapper) allocates and frees again. The same calls
+  // as 8-byte lambdas are stored inline and copied without allocating.
+  m_handle_read_frame = [this](lib::error_code const& ec, size_t bytes) { handle_read_frame(ec, bytes); };
+  m_write_frame_handler = [this](lib::error_code const& ec) { handle_write_frame(ec); };
 }
 template <>
 void websocketpp::connection<socketio::transport::WsppConfig>::log_close_result() {}
