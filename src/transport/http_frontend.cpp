@@ -276,13 +276,17 @@ engine::RequestInfo request_info(const ConnectionPtr& con) {
   const auto& request = con->get_request();
   info.method = request.get_method();
   info.url = request.get_uri();
-  std::string query;
-  split_target(info.url, info.path, query);
-  info.query = parse_query(query);
+  // split_target, without copying the query out first.
+  const std::string_view target = info.url;
+  const std::size_t question = target.find('?');
+  info.path = percent_decode(target.substr(0, question), false);
+  if (question != std::string_view::npos) info.query = parse_query(target.substr(question + 1));
+  // websocketpp's map orders names case-insensitively (ASCII), which is the
+  // order of their lower-case forms: each one goes in at the end.
   for (const auto& [name, value] : request.get_headers()) {
     std::string lower = name;
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    info.headers[lower] = value;
+    info.headers.emplace_hint(info.headers.end(), std::move(lower), value);
   }
   std::error_code ec;
   auto remote = con->get_raw_socket().remote_endpoint(ec);
