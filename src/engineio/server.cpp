@@ -95,7 +95,8 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
       return;
     }
     auto polling = std::make_shared<transport::PollingTransport>(options_.max_http_buffer_size);
-    auto session = create_session(request, polling->name());
+    // A copy of the request: the exchange keeps its own.
+    auto session = create_session(request, polling->name(), generate_session_id());
     asio::post(session->strand(), [self = shared_from_this(), session, polling, exchange] {
       session->start(polling);
       polling->on_request(exchange);
@@ -103,14 +104,22 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
     });
   }
 
-  std::optional<HttpResponse> validate_websocket(const RequestInfo& request) override {
+  std::optional<HttpResponse> validate_websocket(const RequestInfo& request,
+                                                 transport::WsGreeting& greeting) override {
     if (!is_engine_path(request)) return HttpResponse{404, {{"Content-Type", "text/plain"}}, "Not Found"};
     if (auto error = verify(request, /*upgrade=*/true)) return request_error_response(*error);
+    if (!request.query_param("sid")) {
+      // A new session over WebSocket: its OPEN packet goes out with the 101
+      // response. The sid is chosen now and the session created on open.
+      std::string sid = generate_session_id();
+      greeting.text = std::string(SessionMachine::open_packet(sid, session_config("websocket")).frame());
+      greeting.context = std::move(sid);
+    }
     return std::nullopt;
   }
 
-  std::shared_ptr<transport::WsListener> on_websocket_open(transport::WsConnectionPtr connection,
-                                                           RequestInfo request) override {
+  std::shared_ptr<transport::WsListener> on_websocket_open(transport::WsConnectionPtr connection, RequestInfo request,
+                                                           transport::WsGreeting greeting) override {
     if (const std::string* sid = request.query_param("sid")) {
       auto session = find_session(*sid);
       if (!session) return nullptr;
@@ -122,10 +131,12 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
       });
       return ws;
     }
-    auto session = create_session(request, "websocket");
+    const bool open_packet_sent = !greeting.text.empty();
+    auto session = create_session(std::move(request), "websocket",
+                                  open_packet_sent ? std::move(greeting.context) : generate_session_id());
     auto ws = std::make_shared<transport::WebSocketTransport>(std::move(connection), session->strand());
-    asio::post(session->strand(), [self = shared_from_this(), session, ws] {
-      session->start(ws);
+    asio::post(session->strand(), [self = shared_from_this(), session, ws, open_packet_sent] {
+      session->start(ws, open_packet_sent);
       self->announce(session);
     });
     return ws;
@@ -197,7 +208,7 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
     return it == sessions_.end() ? nullptr : it->second;
   }
 
-  std::shared_ptr<SessionImpl> create_session(const RequestInfo& request, std::string_view transport) {
+  SessionConfig session_config(std::string_view transport) const {
     SessionConfig config;
     config.ping_interval = options_.ping_interval;
     config.ping_timeout = options_.ping_timeout;
@@ -207,9 +218,12 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
     if (transport == "polling" && options_.allow_upgrades && transport_enabled("websocket")) {
       config.upgrades.emplace_back("websocket");
     }
-    std::string sid = generate_session_id();
+    return config;
+  }
+
+  std::shared_ptr<SessionImpl> create_session(RequestInfo request, std::string_view transport, std::string sid) {
     auto session = std::make_shared<SessionImpl>(
-        io_, sid, std::move(config), request, log_,
+        io_, sid, session_config(transport), std::move(request), log_,
         [weak = weak_from_this()](const std::string& closed_sid) {
           if (auto self = weak.lock()) {
             std::lock_guard<std::mutex> lock(self->mutex_);

@@ -2,6 +2,7 @@
 
 #include <asio/dispatch.hpp>
 #include <asio/post.hpp>
+#include <cassert>
 
 #include "engineio/request_error.hpp"
 #include "transport/polling_transport.hpp"
@@ -15,8 +16,7 @@ SessionImpl::SessionImpl(asio::io_context& io, std::string sid, SessionConfig co
       request_(std::move(request)),
       log_(std::move(log)),
       on_closed_(std::move(on_closed)),
-      timers_{asio::steady_timer{strand_}, asio::steady_timer{strand_}, asio::steady_timer{strand_},
-              asio::steady_timer{strand_}, asio::steady_timer{strand_}} {}
+      heartbeat_timer_(strand_) {}
 
 SessionImpl::~SessionImpl() = default;
 
@@ -57,9 +57,9 @@ std::string_view SessionImpl::transport_name() const noexcept {
   return transport ? transport->name() : std::string_view{};
 }
 
-void SessionImpl::start(transport::TransportPtr transport) {
+void SessionImpl::start(transport::TransportPtr transport, bool open_packet_sent) {
   transport->set_sink(sink());
-  machine_.open(std::move(transport));
+  machine_.open(std::move(transport), open_packet_sent);
 }
 
 void SessionImpl::handle_polling_request(const transport::HttpExchangePtr& exchange) {
@@ -84,23 +84,46 @@ bool SessionImpl::try_upgrade(const transport::TransportPtr& transport) {
   return false;
 }
 
+SessionImpl::TimerSlot* SessionImpl::slot(SessionTimer timer, bool create) {
+  std::size_t index = 0;
+  switch (timer) {
+    case SessionTimer::ping_interval:
+    case SessionTimer::ping_timeout: return &heartbeat_timer_;
+    case SessionTimer::upgrade_timeout: index = 0; break;
+    case SessionTimer::upgrade_check: index = 1; break;
+    case SessionTimer::close_timeout: index = 2; break;
+  }
+  auto& other = other_timers_[index];
+  if (!other && create) other = std::make_unique<TimerSlot>(strand_);
+  return other.get();
+}
+
 void SessionImpl::start_timer(SessionTimer timer, std::chrono::milliseconds after) {
-  auto index = static_cast<std::size_t>(timer);
-  auto generation = ++timer_generation_[index];
-  auto& t = timers_[index];
-  t.expires_after(after);
-  t.async_wait([weak = weak_from_this(), timer, index, generation](const std::error_code& ec) {
+  TimerSlot* s = slot(timer, true);
+  // Only ping_interval and ping_timeout share a slot, and the machine never
+  // arms one while the other is armed.
+  assert(!s->armed || s->owner == timer);
+  auto generation = ++s->generation;
+  s->owner = timer;
+  s->armed = true;
+  s->timer.expires_after(after);
+  s->timer.async_wait([weak = weak_from_this(), s, timer, generation](const std::error_code& ec) {
     if (ec) return;
     auto self = weak.lock();
-    if (!self || self->timer_generation_[index] != generation) return;
+    // The slot lives as long as the session (self), and the generation
+    // tells whether this wait is still the current one.
+    if (!self || s->generation != generation) return;
+    s->armed = false;
     self->machine_.on_timer(timer);
   });
 }
 
 void SessionImpl::cancel_timer(SessionTimer timer) {
-  auto index = static_cast<std::size_t>(timer);
-  ++timer_generation_[index];
-  timers_[index].cancel();
+  TimerSlot* s = slot(timer, false);
+  if (!s || !s->armed || s->owner != timer) return;
+  ++s->generation;
+  s->armed = false;
+  s->timer.cancel();
 }
 
 void SessionImpl::deliver_message(std::string data, bool binary) {

@@ -51,7 +51,8 @@ class SessionImpl final : public Session,
 
   // Strand only:
   Strand& strand() noexcept { return strand_; }
-  void start(transport::TransportPtr transport);
+  /// `open_packet_sent`: see SessionMachine::open.
+  void start(transport::TransportPtr transport, bool open_packet_sent = false);
   /// A polling GET/POST carrying this sid.
   void handle_polling_request(const transport::HttpExchangePtr& exchange);
   /// A WebSocket for this sid; false if it cannot upgrade (caller closes it).
@@ -69,6 +70,20 @@ class SessionImpl final : public Session,
   template <class F>
   void run_on_strand(F&& f);
 
+  /// One asio timer and the SessionTimer currently armed on it.
+  struct TimerSlot {
+    explicit TimerSlot(const Strand& strand) : timer(strand) {}
+    asio::steady_timer timer;
+    /// Bumped on every start/cancel so a handler that was already queued
+    /// when its timer was cancelled or restarted knows it is stale.
+    std::uint64_t generation = 0;
+    SessionTimer owner = SessionTimer::ping_interval;
+    bool armed = false;
+  };
+  /// The slot `timer` runs on; nullptr if it was never started (and
+  /// `create` is false).
+  TimerSlot* slot(SessionTimer timer, bool create);
+
   Strand strand_;
   SessionMachine machine_;
   RequestInfo request_;
@@ -76,11 +91,13 @@ class SessionImpl final : public Session,
   ClosedCallback on_closed_;
   MessageHandler message_handler_;
   CloseHandler close_handler_;
-  static constexpr std::size_t timer_count = 5;
-  std::array<asio::steady_timer, timer_count> timers_;
-  /// Bumped on every start/cancel so a handler that was already queued when
-  /// its timer was cancelled knows it is stale.
-  std::array<std::uint64_t, timer_count> timer_generation_{};
+  /// ping_interval and ping_timeout share one timer: the machine never arms
+  /// both (it starts the timeout when the interval fires and the interval
+  /// when the PONG arrives). The upgrade and close timers, which only
+  /// polling sessions use, get theirs on first use. A session over
+  /// WebSocket thus carries one asio timer instead of five.
+  TimerSlot heartbeat_timer_;
+  std::array<std::unique_ptr<TimerSlot>, 3> other_timers_;
 };
 
 }  // namespace socketio::engine

@@ -10,21 +10,21 @@ using transport::TransportPtr;
 SessionMachine::SessionMachine(std::string sid, SessionConfig config, SessionEnvironment& env)
     : sid_(std::move(sid)), config_(std::move(config)), env_(env) {}
 
-std::string SessionMachine::open_packet_json() const {
+EncodedPacket SessionMachine::open_packet(const std::string& sid, const SessionConfig& config) {
   // The sid is URL-safe base64 and the upgrade names are ours: nothing here
   // needs JSON escaping.
-  std::string json = "{\"sid\":\"" + sid_ + "\",\"upgrades\":[";
-  for (std::size_t i = 0; i < config_.upgrades.size(); ++i) {
+  std::string json = "{\"sid\":\"" + sid + "\",\"upgrades\":[";
+  for (std::size_t i = 0; i < config.upgrades.size(); ++i) {
     if (i) json += ',';
-    json += '"' + config_.upgrades[i] + '"';
+    json += '"' + config.upgrades[i] + '"';
   }
-  json += "],\"pingInterval\":" + std::to_string(config_.ping_interval.count());
-  json += ",\"pingTimeout\":" + std::to_string(config_.ping_timeout.count());
-  json += ",\"maxPayload\":" + std::to_string(config_.max_payload) + '}';
-  return json;
+  json += "],\"pingInterval\":" + std::to_string(config.ping_interval.count());
+  json += ",\"pingTimeout\":" + std::to_string(config.ping_timeout.count());
+  json += ",\"maxPayload\":" + std::to_string(config.max_payload) + '}';
+  return encode_packet(PacketType::open, json);
 }
 
-void SessionMachine::open(TransportPtr transport) {
+void SessionMachine::open(TransportPtr transport, bool open_packet_sent) {
   if (state_ == State::closed) {
     // Closed before it opened (the server shut down in between): the
     // transport has nobody to serve.
@@ -33,8 +33,10 @@ void SessionMachine::open(TransportPtr transport) {
   }
   transport_ = std::move(transport);
   state_ = State::open;
-  write_buffer_.push_back(encode_packet(PacketType::open, open_packet_json()));
-  flush();
+  if (!open_packet_sent) {
+    write_buffer_.push_back(open_packet(sid_, config_));
+    flush();
+  }
   env_.start_timer(SessionTimer::ping_interval, config_.ping_interval);
 }
 

@@ -32,6 +32,8 @@ class SessionEnvironment {
  public:
   virtual ~SessionEnvironment() = default;
   /// (Re)starts a one-shot timer; when it fires the shell calls on_timer().
+  /// The machine never arms ping_interval and ping_timeout at the same
+  /// time (the Asio shell runs both on one timer).
   virtual void start_timer(SessionTimer timer, std::chrono::milliseconds after) = 0;
   virtual void cancel_timer(SessionTimer timer) = 0;
   /// A MESSAGE packet from the client.
@@ -63,7 +65,13 @@ class SessionMachine final : public transport::TransportSink {
   SessionMachine(std::string sid, SessionConfig config, SessionEnvironment& env);
 
   /// Attaches the first transport, queues OPEN and starts the heartbeat.
-  void open(transport::TransportPtr transport);
+  /// With `open_packet_sent`, the transport has already delivered the OPEN
+  /// packet (open_packet(), sent by the WebSocket front end together with
+  /// its 101 response) and it is not queued again.
+  void open(transport::TransportPtr transport, bool open_packet_sent = false);
+
+  /// The OPEN packet a session with this sid and config sends first.
+  static EncodedPacket open_packet(const std::string& sid, const SessionConfig& config);
 
   /// Queues a packet and flushes if the transport is writable.
   /// Ignored unless the session is open.
@@ -112,7 +120,6 @@ class SessionMachine final : public transport::TransportSink {
   void finish_upgrade();
   void cancel_upgrade();
   void finish_close(CloseReason reason);
-  std::string open_packet_json() const;
 
   std::string sid_;
   SessionConfig config_;

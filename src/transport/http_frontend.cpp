@@ -2,10 +2,13 @@
 
 #include "transport/http_frontend.hpp"
 
+#include <algorithm>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <atomic>
 #include <cctype>
+#include <limits>
+#include <string_view>
 #include <utility>
 #include <websocketpp/config/asio_no_tls.hpp>
 #include <websocketpp/server.hpp>
@@ -15,19 +18,136 @@
 namespace socketio::transport {
 namespace {
 
-/// What we keep on each websocketpp connection: the request (between
-/// validation and open) and who receives its frames.
-struct ConnectionData {
+/// An accepted upgrade between validation and open.
+struct PendingOpen {
   engine::RequestInfo request;
+  WsGreeting greeting;
+};
+
+/// What we keep on each websocketpp connection: the accepted upgrade
+/// (between validation and open) and who receives its frames.
+struct ConnectionData {
+  std::unique_ptr<PendingOpen> pending;
   std::shared_ptr<WsListener> listener;
   /// Keeps the front end (and its websocketpp endpoint, which connections
   /// reference) alive for as long as any connection is.
   std::shared_ptr<void> owner;
 };
 
+// websocketpp's HTTP request and response, with the members that the
+// handshake calls and that it implements through iostreams and locales
+// replaced by plain string code with the same results (see the
+// specializations after WsppConfig). Own types rather than specializations
+// for websocketpp's, so nothing here can clash with another user of
+// websocketpp in the same program.
+
+/// ASCII case-insensitive equality: how websocketpp's header map
+/// (utility::ci_less, ::tolower in the "C" locale) tells names apart.
+bool equal_ascii_ci(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    unsigned char x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+    if (x == y) continue;
+    // Otherwise equal only as the same letter in two cases.
+    unsigned char folded = x | 0x20;
+    if (folded != (y | 0x20) || folded < 'a' || folded > 'z') return false;
+  }
+  return true;
+}
+
+/// parser::get_header without the map's find: a handshake has a handful of
+/// headers, and every step of the map's search compares two names through
+/// ::tolower, character by character (most of them share "Sec-WebSocket-").
+/// A scan that compares lengths first finds the same entry, or none.
+const std::string& find_header(const websocketpp::http::parser::header_list& headers, std::string_view name) {
+  for (const auto& [key, value] : headers) {
+    if (equal_ascii_ci(key, name)) return value;
+  }
+  return websocketpp::http::empty_header;
+}
+
+class Request : public websocketpp::http::parser::request {
+ public:
+  // Hide parser::get_header; websocketpp calls it on its config's
+  // request_type. The array overload spares a std::string for literals.
+  const std::string& get_header(const std::string& name) const { return find_header(m_headers, name); }
+  template <std::size_t N>
+  const std::string& get_header(const char (&name)[N]) const {
+    return find_header(m_headers, std::string_view(name, N - 1));
+  }
+};
+
+class Response : public websocketpp::http::parser::response {
+ public:
+  const std::string& get_header(const std::string& name) const { return find_header(m_headers, name); }
+  template <std::size_t N>
+  const std::string& get_header(const char (&name)[N]) const {
+    return find_header(m_headers, std::string_view(name, N - 1));
+  }
+
+  /// The serialized response, as parser::response::raw() writes it (that
+  /// one goes through two std::stringstreams). Hides it: websocketpp calls
+  /// raw() on its config's response_type.
+  std::string raw() const {
+    const bool switching = get_status_code() == websocketpp::http::status_code::switching_protocols;
+    std::string out;
+    std::size_t size = get_version().size() + get_status_msg().size() + m_body.size() + 16;
+    if (switching) size += after_switch_.size();
+    for (const auto& [name, value] : m_headers) size += name.size() + value.size() + 4;
+    out.reserve(size);
+    out += get_version();
+    out += ' ';
+    out += std::to_string(static_cast<int>(get_status_code()));
+    out += ' ';
+    out += get_status_msg();
+    out += "\r\n";
+    for (const auto& [name, value] : m_headers) {
+      out += name;
+      out += ": ";
+      out += value;
+      out += "\r\n";
+    }
+    out += "\r\n";
+    out += m_body;
+    if (switching) out += after_switch_;
+    return out;
+  }
+
+  /// Bytes written right behind a 101 response, in the same write: the
+  /// WebSocket greeting (HttpFrontendHandler::validate_websocket). Not sent
+  /// with any other status.
+  void set_after_switch(std::string bytes) { after_switch_ = std::move(bytes); }
+
+ private:
+  std::string after_switch_;
+};
+
+/// An unmasked, unfragmented WebSocket text frame: what websocketpp's
+/// hybi13 processor makes of a text message on a server connection without
+/// extensions.
+std::string websocket_text_frame(std::string_view payload) {
+  std::string frame;
+  frame.reserve(payload.size() + 10);
+  frame += static_cast<char>(0x81);  // FIN, opcode 1 (text)
+  const std::uint64_t n = payload.size();
+  if (n < 126) {
+    frame += static_cast<char>(n);
+  } else if (n <= 0xFFFF) {
+    frame += static_cast<char>(126);
+    for (int shift = 8; shift >= 0; shift -= 8) frame += static_cast<char>((n >> shift) & 0xFF);
+  } else {
+    frame += static_cast<char>(127);
+    for (int shift = 56; shift >= 0; shift -= 8) frame += static_cast<char>((n >> shift) & 0xFF);
+  }
+  frame += payload;
+  return frame;
+}
+
 struct WsppConfig : websocketpp::config::asio {
   using type = WsppConfig;
   using base = websocketpp::config::asio;
+  using request_type = Request;
+  using response_type = Response;
   // Every websocketpp connection inherits this, which gives us a place to
   // hang per-connection state without a side table and its lock.
   using connection_base = ConnectionData;
@@ -35,7 +155,118 @@ struct WsppConfig : websocketpp::config::asio {
   // request and frame.
   static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
   static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
+  // The buffer every read lands in, an array inside each connection object
+  // (websocketpp's default is 16384, most of an idle connection's memory).
+  // It bounds how much one read takes from the socket, not the size of a
+  // message or of the HTTP request: frames and headers are reassembled
+  // elsewhere. Engine.IO messages are mostly far smaller; a 1 MB message
+  // costs more reads.
+  static const size_t connection_read_buffer_size = 1024;
+
+  struct transport_config : base::transport_config {
+    // After accept websocketpp "post-initializes" the socket (where TLS would
+    // handshake) under a timer: for plain TCP that step completes at once,
+    // but the timer was still created on the heap, armed and cancelled for
+    // every connection. 0 leaves it out.
+    static const long timeout_socket_post_init = 0;
+  };
+  using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
 };
+
+}  // namespace
+}  // namespace socketio::transport
+
+// websocketpp formats an access-log line (a std::stringstream, the peer
+// address through getpeername, the handshake headers searched again with
+// locale-aware compares) for every connection opened, closed or failed and
+// every plain HTTP request, before the logger drops it because the channel
+// is off: 13 % of the server's instructions per WebSocket handshake. These
+// members of connection<WsppConfig> replace the generic ones for our config
+// only (explicit specializations, which must precede their first use).
+// They log nothing, which is what the disabled channels did.
+static_assert(socketio::transport::WsppConfig::alog_level == websocketpp::log::alevel::none,
+              "the log_*_result specializations below assume websocketpp's access log is off");
+template <>
+void websocketpp::connection<socketio::transport::WsppConfig>::log_open_result() {
+  // Called exactly once per WebSocket, after the 101 response has been
+  // written and before the open handler runs; nothing reads the handshake
+  // afterwards (on_validate has copied what the engine keeps). Release it
+  // rather than carry the request, the response, their header maps and the
+  // raw response text for the connection's lifetime.
+  // Moved out, not assigned from an empty object: assigning a short string
+  // keeps the old heap buffer. What is left behind is empty and owns nothing.
+  { request_type released(std::move(m_request)); }
+  { response_type released(std::move(m_response)); }
+  std::string().swap(m_handshake_buffer);
+  m_uri.reset();
+  // The handlers every frame read and write goes through. websocketpp makes
+  // them std::bind(&member, this, ...): 24 bytes, more than std::function
+  // keeps inline, so each is on the heap and each of the several copies the
+  // transport makes per read or write (into its own bind, the allocation
+  // wrapper, the strand wrapper) allocates and frees again. The same calls
+  // as 8-byte lambdas are stored inline and copied without allocating.
+  m_handle_read_frame = [this](lib::error_code const& ec, size_t bytes) { handle_read_frame(ec, bytes); };
+  m_write_frame_handler = [this](lib::error_code const& ec) { handle_write_frame(ec); };
+}
+template <>
+void websocketpp::connection<socketio::transport::WsppConfig>::log_close_result() {}
+template <>
+void websocketpp::connection<socketio::transport::WsppConfig>::log_fail_result() {}
+template <>
+void websocketpp::connection<socketio::transport::WsppConfig>::log_http_result() {}
+
+namespace socketio::transport {
+namespace {
+
+/// Whether `haystack` contains `needle`, ASCII case-insensitively: what
+/// websocketpp's utility::ci_find_substr finds in the "C" locale, without a
+/// locale facet lookup (a dynamic_cast) per character.
+bool contains_ascii_ci(const std::string& haystack, std::string_view needle) {
+  auto fold = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; };
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(), [&](char a, char b) {
+           return fold(static_cast<unsigned char>(a)) == fold(static_cast<unsigned char>(b));
+         }) != haystack.end();
+}
+
+}  // namespace
+}  // namespace socketio::transport
+
+// The processor checks websocketpp runs on every request (twice for an
+// upgrade), specialized for our Request: same results, no locale and no
+// std::istringstream.
+template <>
+bool websocketpp::processor::is_websocket_handshake<socketio::transport::Request>(
+    socketio::transport::Request& r) {
+  using socketio::transport::contains_ascii_ci;
+  return contains_ascii_ci(r.get_header("Upgrade"), constants::upgrade_token) &&
+         contains_ascii_ci(r.get_header("Connection"), constants::connection_token);
+}
+
+template <>
+int websocketpp::processor::get_websocket_version<socketio::transport::Request>(socketio::transport::Request& r) {
+  if (!r.ready()) return -2;
+  const std::string& value = r.get_header("Sec-WebSocket-Version");
+  if (value.empty()) return 0;
+  // As `std::istringstream(value) >> int` in the "C" locale: leading
+  // whitespace, an optional sign, decimal digits (what follows them is
+  // ignored); no digits or out of int's range fails (-1).
+  std::size_t i = 0;
+  while (i < value.size() && std::isspace(static_cast<unsigned char>(value[i]))) ++i;
+  bool negative = false;
+  if (i < value.size() && (value[i] == '+' || value[i] == '-')) negative = value[i++] == '-';
+  if (i == value.size() || !std::isdigit(static_cast<unsigned char>(value[i]))) return -1;
+  long long magnitude = 0;
+  for (; i < value.size() && std::isdigit(static_cast<unsigned char>(value[i])); ++i) {
+    magnitude = magnitude * 10 + (value[i] - '0');
+    if (magnitude > static_cast<long long>(std::numeric_limits<int>::max()) + 1) return -1;
+  }
+  long long version = negative ? -magnitude : magnitude;
+  if (version > std::numeric_limits<int>::max() || version < std::numeric_limits<int>::min()) return -1;
+  return static_cast<int>(version);
+}
+
+namespace socketio::transport {
+namespace {
 
 using WsppServer = websocketpp::server<WsppConfig>;
 using ConnectionPtr = WsppServer::connection_ptr;
@@ -45,13 +276,17 @@ engine::RequestInfo request_info(const ConnectionPtr& con) {
   const auto& request = con->get_request();
   info.method = request.get_method();
   info.url = request.get_uri();
-  std::string query;
-  split_target(info.url, info.path, query);
-  info.query = parse_query(query);
+  // split_target, without copying the query out first.
+  const std::string_view target = info.url;
+  const std::size_t question = target.find('?');
+  info.path = percent_decode(target.substr(0, question), false);
+  if (question != std::string_view::npos) info.query = parse_query(target.substr(question + 1));
+  // websocketpp's map orders names case-insensitively (ASCII), which is the
+  // order of their lower-case forms: each one goes in at the end.
   for (const auto& [name, value] : request.get_headers()) {
     std::string lower = name;
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    info.headers[lower] = value;
+    info.headers.emplace_hint(info.headers.end(), std::move(lower), value);
   }
   std::error_code ec;
   auto remote = con->get_raw_socket().remote_endpoint(ec);
@@ -245,8 +480,9 @@ class HttpFrontend::Impl : public std::enable_shared_from_this<HttpFrontend::Imp
     auto handler = handler_.lock();
     if (!handler) return false;
     std::optional<HttpResponse> refusal;
+    WsGreeting greeting;
     try {
-      refusal = handler->validate_websocket(info);
+      refusal = handler->validate_websocket(info, greeting);
     } catch (const std::exception& e) {
       log(LogLevel::error, std::string("WebSocket validation threw: ") + e.what());
       refusal = HttpResponse{500, {}, {}};
@@ -255,7 +491,13 @@ class HttpFrontend::Impl : public std::enable_shared_from_this<HttpFrontend::Imp
       apply_response(con, *refusal, {});
       return false;
     }
-    con->request = std::move(info);
+    if (!greeting.text.empty()) {
+      // websocketpp only hands out a const reference to the response it is
+      // about to write; the object itself (a member of the connection) is not
+      // const, and the trailer is ours.
+      const_cast<Response&>(con->get_response()).set_after_switch(websocket_text_frame(greeting.text));
+    }
+    con->pending = std::make_unique<PendingOpen>(PendingOpen{std::move(info), std::move(greeting)});
     return true;
   }
 
@@ -263,10 +505,13 @@ class HttpFrontend::Impl : public std::enable_shared_from_this<HttpFrontend::Imp
     std::error_code ec;
     auto con = server_.get_con_from_hdl(hdl, ec);
     if (ec) return;
+    auto pending = std::move(con->pending);
     auto connection = std::make_shared<WsConnectionImpl>(con, options_.max_buffered_bytes);
     try {
-      if (auto handler = handler_.lock()) {
-        con->listener = handler->on_websocket_open(connection, std::move(con->request));
+      auto handler = handler_.lock();
+      if (handler && pending) {
+        con->listener =
+            handler->on_websocket_open(connection, std::move(pending->request), std::move(pending->greeting));
       }
     } catch (const std::exception& e) {
       log(LogLevel::error, std::string("WebSocket open handler threw: ") + e.what());

@@ -24,17 +24,28 @@ class io_context;
 
 namespace socketio::transport {
 
+/// The first message of an accepted WebSocket, if its handler wants one
+/// sent at once: the front end writes it as a text frame in the same write
+/// as the 101 response (one send instead of two; the peer sees the same
+/// bytes in the same order).
+struct WsGreeting {
+  std::string text;     ///< the frame's payload; empty: no greeting
+  std::string context;  ///< the handler's own, given back to on_websocket_open
+};
+
 class HttpFrontendHandler {
  public:
   virtual ~HttpFrontendHandler() = default;
   /// A plain HTTP request; answer through the exchange, now or later.
   virtual void on_http_request(HttpExchangePtr exchange) = 0;
   /// A WebSocket upgrade request: nullopt accepts it, a response refuses it.
-  virtual std::optional<HttpResponse> validate_websocket(const engine::RequestInfo& request) = 0;
-  /// An accepted WebSocket is open. Return who receives its frames, or
-  /// nullptr to close it right away.
-  virtual std::shared_ptr<WsListener> on_websocket_open(WsConnectionPtr connection,
-                                                        engine::RequestInfo request) = 0;
+  /// On acceptance the handler may fill `greeting`.
+  virtual std::optional<HttpResponse> validate_websocket(const engine::RequestInfo& request,
+                                                         WsGreeting& greeting) = 0;
+  /// An accepted WebSocket is open (its greeting, if any, was sent). Return
+  /// who receives its frames, or nullptr to close it right away.
+  virtual std::shared_ptr<WsListener> on_websocket_open(WsConnectionPtr connection, engine::RequestInfo request,
+                                                        WsGreeting greeting) = 0;
 };
 
 struct HttpFrontendOptions {

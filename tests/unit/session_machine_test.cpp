@@ -265,6 +265,25 @@ TEST_CASE("open advertises an empty upgrade list when there is nothing to upgrad
   CHECK(env.is_armed(SessionTimer::ping_interval));
 }
 
+TEST_CASE("open_packet is the OPEN packet that open sends", "[session_machine]") {
+  CHECK(describe(SessionMachine::open_packet("SID", test_config())) == kOpenFrame);
+}
+
+TEST_CASE("open with the OPEN packet already sent by the transport queues nothing but starts the heartbeat",
+          "[session_machine]") {
+  Session s;
+  s.machine.open(s.websocket, /*open_packet_sent=*/true);
+
+  CHECK(s.machine.state() == SessionMachine::State::open);
+  CHECK(s.websocket->sends.empty());
+  CHECK(s.machine.buffered() == 0);
+  CHECK(s.env.started == std::vector<std::pair<SessionTimer, milliseconds>>{
+                             {SessionTimer::ping_interval, milliseconds(300)}});
+  s.machine.send(encode_packet(PacketType::message, "hi"));
+  CHECK(s.websocket->sends == std::vector<Frames>{{"4hi"}});
+  s.expect_no_precondition_violations();
+}
+
 TEST_CASE("packets queued while no poll is parked are flushed together and in order when a GET arrives",
           "[session_machine]") {
   Session s;
