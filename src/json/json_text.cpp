@@ -498,17 +498,9 @@ class Writer {
       case Json::Type::binary:
         write_binary(*value.if_binary());
         return;
-      case Json::Type::array: {
-        out_ += '[';
-        bool first = true;
-        for (const Json& element : *value.if_array()) {
-          if (!first) out_ += ',';
-          first = false;
-          write(element);
-        }
-        out_ += ']';
+      case Json::Type::array:
+        write_array(*value.if_array());
         return;
-      }
       case Json::Type::object: {
         out_ += '{';
         bool first = true;
@@ -523,6 +515,17 @@ class Writer {
         return;
       }
     }
+  }
+
+  void write_array(const Json::Array& elements) {
+    out_ += '[';
+    bool first = true;
+    for (const Json& element : elements) {
+      if (!first) out_ += ',';
+      first = false;
+      write(element);
+    }
+    out_ += ']';
   }
 
  private:
@@ -585,6 +588,11 @@ void write_json(const Json& value, std::string& out) { Writer(out, nullptr).writ
 void write_json_with_placeholders(const Json& value, std::string& out,
                                   std::vector<const Binary*>& binaries) {
   Writer(out, &binaries).write(value);
+}
+
+void write_json_array_with_placeholders(const Json::Array& elements, std::string& out,
+                                        std::vector<const Binary*>& binaries) {
+  Writer(out, &binaries).write_array(elements);
 }
 
 double decimal_to_double(std::string_view text) noexcept {

@@ -28,17 +28,38 @@ Args take_args(std::optional<Json>& data) {
 
 }  // namespace
 
-EncodedMessage encode_message(const sio::Packet& packet) {
-  std::string text = "4";  // the Engine.IO MESSAGE type, written in place
-  std::vector<std::string> attachments;
-  sio::encode(packet, text, attachments);
+namespace {
+
+/// The text packet and the attachments, shared by every target.
+EncodedMessage frame_message(std::string text, std::vector<std::string>& attachments) {
   auto packets = std::make_shared<std::vector<engine::EncodedPacket>>();
   packets->reserve(1 + attachments.size());
   packets->push_back(engine::EncodedPacket{false, std::make_shared<const std::string>(std::move(text))});
-  for (auto& attachment : attachments) {
-    packets->push_back(engine::encode_binary_message(std::move(attachment)));
-  }
+  for (auto& attachment : attachments) packets->push_back(engine::encode_binary_message(std::move(attachment)));
   return packets;
+}
+
+/// Room for a typical packet, so the text is not reallocated as it grows.
+constexpr std::size_t kTextReserve = 128;
+
+}  // namespace
+
+EncodedMessage encode_message(const sio::Packet& packet) {
+  std::string text;
+  text.reserve(kTextReserve);
+  text += '4';  // the Engine.IO MESSAGE type, written in place
+  std::vector<std::string> attachments;
+  sio::encode(packet, text, attachments);
+  return frame_message(std::move(text), attachments);
+}
+
+EncodedMessage encode_event_message(const std::string& nsp, const Args& packet, std::optional<std::uint64_t> id) {
+  std::string text;
+  text.reserve(kTextReserve);
+  text += '4';
+  std::vector<std::string> attachments;
+  sio::encode_array(false, nsp, id, packet, text, attachments);
+  return frame_message(std::move(text), attachments);
 }
 
 Args make_event_packet(std::string event, Args args) {

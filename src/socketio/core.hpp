@@ -26,6 +26,9 @@ namespace socketio::detail {
 /// one binary message per attachment. Shared by every target of a broadcast.
 using EncodedMessage = std::shared_ptr<const std::vector<engine::EncodedPacket>>;
 EncodedMessage encode_message(const sio::Packet& packet);
+/// encode_message of an EVENT [event, ...args] (`packet`) in namespace
+/// `nsp`, asking for acknowledgement `id` if set; reads `packet` in place.
+EncodedMessage encode_event_message(const std::string& nsp, const Args& packet, std::optional<std::uint64_t> id);
 
 /// [event, ...args], the data of an EVENT packet. Throws
 /// std::invalid_argument for the names socket.io reserves ("connect", ...).
