@@ -1,5 +1,7 @@
 #include <asio/post.hpp>
 
+#include "transport/http.hpp"
+
 #include "socketio/core.hpp"
 #include "socketio/namespace.hpp"
 
@@ -30,12 +32,13 @@ Args take_args(std::optional<Json>& data) {
 
 namespace {
 
-/// The text packet and the attachments, shared by every target.
+/// The text packet and the attachments as WebSocket frames prepared once,
+/// shared by every target.
 EncodedMessage frame_message(std::string text, std::vector<std::string>& attachments) {
   auto packets = std::make_shared<std::vector<engine::EncodedPacket>>();
   packets->reserve(1 + attachments.size());
-  packets->push_back(engine::EncodedPacket{false, std::make_shared<const std::string>(std::move(text))});
-  for (auto& attachment : attachments) packets->push_back(engine::encode_binary_message(std::move(attachment)));
+  packets->push_back(transport::make_ws_packet(std::move(text), false));
+  for (auto& attachment : attachments) packets->push_back(transport::make_ws_packet(std::move(attachment), true));
   return packets;
 }
 

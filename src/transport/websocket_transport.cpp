@@ -6,7 +6,7 @@ namespace socketio::transport {
 
 void WebSocketTransport::send(const std::vector<engine::EncodedPacket>& packets) {
   if (closed_) return;
-  for (const auto& packet : packets) connection_->send(packet.bytes, packet.binary);
+  connection_->send(packets.data(), packets.size());
 }
 
 void WebSocketTransport::close() {
