@@ -152,6 +152,39 @@ void Client::send(const EncodedMessage& message, bool is_volatile) {
   session_->send_batch(*message, is_volatile);
 }
 
+void Client::send_packet(const sio::Packet& packet) {
+  if (!open_) return;
+  std::string text;
+  text.reserve(kTextReserve);
+  text += '4';
+  std::vector<std::string> attachments;
+  sio::encode(packet, text, attachments);
+  send_encoded(std::move(text), attachments);
+}
+
+void Client::send_array(bool ack, const std::string& nsp, std::optional<std::uint64_t> id, const Json::Array& args) {
+  if (!open_) return;
+  std::string text;
+  text.reserve(kTextReserve);
+  text += '4';
+  std::vector<std::string> attachments;
+  sio::encode_array(ack, nsp, id, args, text, attachments);
+  send_encoded(std::move(text), attachments);
+}
+
+void Client::send_encoded(std::string text, std::vector<std::string>& attachments) {
+  // Taken out of the member while in use: a send can close the session,
+  // whose handlers may send again (they then get a vector of their own).
+  std::vector<engine::EncodedPacket> packets;
+  packets.swap(outgoing_);
+  packets.clear();
+  packets.push_back(transport::make_ws_packet(std::move(text), false));
+  for (auto& attachment : attachments) packets.push_back(transport::make_ws_packet(std::move(attachment), true));
+  session_->send_batch(packets, false);
+  packets.clear();
+  if (packets.capacity() > outgoing_.capacity()) outgoing_.swap(packets);
+}
+
 void Client::attach(const SocketPtr& socket) {
   sockets_[socket->nsp().name()] = socket;
   connect_timer_.cancel();
