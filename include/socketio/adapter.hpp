@@ -137,10 +137,33 @@ class InMemoryAdapter : public Adapter {
                            std::function<void(std::vector<RemoteSocket>)> callback) const;
 
  private:
+  /// A local socket: its rooms in joining order (few per socket: a
+  /// vector), and the socket itself, looked up in the namespace once when
+  /// the id is first added (weak: the namespace owns sockets). A broadcast
+  /// then reaches its targets without copying or looking up their ids.
+  struct Member {
+    std::vector<Room> rooms;
+    std::weak_ptr<Socket> socket;
+  };
+  using Members = std::map<SocketId, Member>;
+  using MemberNode = Members::value_type;  // map nodes never move
+  /// One socket of a room: its node in sids_ and a copy of its socket.
+  struct Entry {
+    const MemberNode* member;
+    std::weak_ptr<Socket> socket;
+  };
+  /// Orders a room's entries by socket id, as the id sets did before.
+  struct ById {
+    using is_transparent = void;
+    bool operator()(const Entry& a, const Entry& b) const { return a.member->first < b.member->first; }
+    bool operator()(const Entry& a, const SocketId& b) const { return a.member->first < b; }
+    bool operator()(const SocketId& a, const Entry& b) const { return a < b.member->first; }
+  };
+  using RoomMembers = std::set<Entry, ById>;
+
   mutable std::shared_mutex mutex_;
-  std::map<Room, std::set<SocketId>> rooms_;
-  /// Per socket, its rooms in joining order (few per socket: a vector).
-  std::map<SocketId, std::vector<Room>> sids_;
+  std::map<Room, RoomMembers> rooms_;
+  Members sids_;
 };
 
 }  // namespace socketio

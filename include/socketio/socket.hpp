@@ -178,7 +178,11 @@ class Socket : public std::enable_shared_from_this<Socket> {
   Handshake handshake_;
   Json data_ = Json::object();  // Node: socket.data starts as {}
   std::atomic<bool> connected_{true};
-  std::map<std::string, std::vector<Listener>> listeners_;
+  /// Per event, its handlers. Each list is immutable once published and
+  /// replaced on change, so an event takes a reference to it rather than a
+  /// copy (a handler may add or remove handlers while the list runs).
+  using Listeners = std::vector<Listener>;
+  std::map<std::string, std::shared_ptr<const Listeners>, std::less<>> listeners_;
   std::vector<AnyHandler> any_;
   std::vector<AnyHandler> outgoing_any_;
   std::vector<PacketMiddleware> middlewares_;

@@ -10,22 +10,26 @@
 namespace socketio {
 
 void InMemoryAdapter::add_all(const SocketId& id, const std::set<Room>& rooms) {
+  // Resolved before taking our lock: never hold it while calling out.
+  SocketPtr socket = nsp().socket(id);
   std::unique_lock lock(mutex_);
-  auto& mine = sids_[id];
+  auto& node = *sids_.try_emplace(id).first;
+  auto& member = node.second;
+  if (socket && member.socket.expired()) member.socket = socket;
   for (const auto& room : rooms) {
-    if (std::find(mine.begin(), mine.end(), room) == mine.end()) mine.push_back(room);
-    rooms_[room].insert(id);
+    if (std::find(member.rooms.begin(), member.rooms.end(), room) == member.rooms.end()) member.rooms.push_back(room);
+    rooms_[room].insert(Entry{&node, member.socket});
   }
 }
 
 void InMemoryAdapter::del(const SocketId& id, const Room& room) {
   std::unique_lock lock(mutex_);
   if (auto it = sids_.find(id); it != sids_.end()) {
-    auto& mine = it->second;
+    auto& mine = it->second.rooms;
     mine.erase(std::remove(mine.begin(), mine.end(), room), mine.end());
   }
   if (auto it = rooms_.find(room); it != rooms_.end()) {
-    it->second.erase(id);
+    if (auto entry = it->second.find(id); entry != it->second.end()) it->second.erase(entry);
     if (it->second.empty()) rooms_.erase(it);
   }
 }
@@ -34,9 +38,9 @@ void InMemoryAdapter::del_all(const SocketId& id) {
   std::unique_lock lock(mutex_);
   auto it = sids_.find(id);
   if (it == sids_.end()) return;
-  for (const auto& room : it->second) {
+  for (const auto& room : it->second.rooms) {
     if (auto r = rooms_.find(room); r != rooms_.end()) {
-      r->second.erase(id);
+      if (auto entry = r->second.find(id); entry != r->second.end()) r->second.erase(entry);
       if (r->second.empty()) rooms_.erase(r);
     }
   }
@@ -46,17 +50,19 @@ void InMemoryAdapter::del_all(const SocketId& id) {
 std::vector<Room> InMemoryAdapter::socket_rooms(const SocketId& id) const {
   std::shared_lock lock(mutex_);
   auto it = sids_.find(id);
-  return it == sids_.end() ? std::vector<Room>{} : it->second;
+  return it == sids_.end() ? std::vector<Room>{} : it->second.rooms;
 }
 
 std::set<SocketId> InMemoryAdapter::sockets(const std::set<Room>& rooms) const {
   std::shared_lock lock(mutex_);
   std::set<SocketId> ids;
   if (rooms.empty()) {
-    for (const auto& [id, _] : sids_) ids.insert(id);
+    for (const auto& [id, _] : sids_) ids.insert(ids.end(), id);
   } else {
     for (const auto& room : rooms) {
-      if (auto it = rooms_.find(room); it != rooms_.end()) ids.insert(it->second.begin(), it->second.end());
+      if (auto it = rooms_.find(room); it != rooms_.end()) {
+        for (const auto& entry : it->second) ids.insert(entry.member->first);
+      }
     }
   }
   return ids;
@@ -65,64 +71,80 @@ std::set<SocketId> InMemoryAdapter::sockets(const std::set<Room>& rooms) const {
 std::set<Room> InMemoryAdapter::rooms() const {
   std::shared_lock lock(mutex_);
   std::set<Room> result;
-  for (const auto& [room, _] : rooms_) result.insert(room);
+  for (const auto& [room, _] : rooms_) result.insert(result.end(), room);
   return result;
 }
 
 std::vector<SocketPtr> InMemoryAdapter::select(const BroadcastOptions& options) const {
-  std::vector<SocketId> ids;
+  std::vector<SocketPtr> result;
+  // Ids whose socket was not known yet when they were added (rare: the
+  // namespace registers a socket before adding it to its rooms), with
+  // their place in `result`; resolved through the namespace below.
+  std::vector<std::pair<std::size_t, SocketId>> unresolved;
   {
     std::shared_lock lock(mutex_);
-    auto excluded = [&](const SocketId& id) {
-      if (options.except.empty()) return false;
-      auto it = sids_.find(id);
-      if (it == sids_.end()) return false;
-      for (const auto& room : it->second) {
-        if (options.except.count(room)) return true;
+    // Members of the excluded rooms, by identity (sorted, for lookups).
+    std::vector<const MemberNode*> excluded;
+    for (const auto& room : options.except) {
+      auto it = rooms_.find(room);
+      if (it == rooms_.end()) continue;
+      for (const auto& entry : it->second) excluded.push_back(entry.member);
+    }
+    std::sort(excluded.begin(), excluded.end());
+    auto take = [&](const MemberNode* member, const std::weak_ptr<Socket>& weak) {
+      if (!excluded.empty() && std::binary_search(excluded.begin(), excluded.end(), member)) return;
+      if (auto socket = weak.lock()) {
+        result.push_back(std::move(socket));
+      } else {
+        unresolved.emplace_back(result.size(), member->first);
+        result.emplace_back();
       }
-      return false;
     };
     if (options.rooms.empty()) {
-      for (const auto& [id, _] : sids_) {
-        if (!excluded(id)) ids.push_back(id);
+      result.reserve(sids_.size());
+      for (const auto& node : sids_) take(&node, node.second.socket);
+    } else if (options.rooms.size() == 1) {
+      if (auto it = rooms_.find(*options.rooms.begin()); it != rooms_.end()) {
+        result.reserve(it->second.size());
+        for (const auto& entry : it->second) take(entry.member, entry.socket);
       }
     } else {
-      std::set<SocketId> seen;
+      std::vector<const MemberNode*> seen;
       for (const auto& room : options.rooms) {
         auto it = rooms_.find(room);
         if (it == rooms_.end()) continue;
-        for (const auto& id : it->second) {
-          if (seen.insert(id).second && !excluded(id)) ids.push_back(id);
+        for (const auto& entry : it->second) seen.push_back(entry.member);
+      }
+      std::sort(seen.begin(), seen.end());
+      seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+      // Rooms in order, each socket where it first appears, as before.
+      std::vector<bool> taken(seen.size(), false);
+      result.reserve(seen.size());
+      for (const auto& room : options.rooms) {
+        auto it = rooms_.find(room);
+        if (it == rooms_.end()) continue;
+        for (const auto& entry : it->second) {
+          auto index = static_cast<std::size_t>(std::lower_bound(seen.begin(), seen.end(), entry.member) - seen.begin());
+          if (taken[index]) continue;
+          taken[index] = true;
+          take(entry.member, entry.socket);
         }
       }
     }
   }
-  // Resolve outside our lock: never hold it while touching sockets.
-  std::vector<SocketPtr> result;
-  result.reserve(ids.size());
-  for (const auto& id : ids) {
-    if (auto socket = nsp().socket(id)) result.push_back(std::move(socket));
-  }
+  if (unresolved.empty()) return result;
+  // Outside our lock: never hold it while calling out.
+  for (auto& [index, id] : unresolved) result[index] = nsp().socket(id);
+  result.erase(std::remove(result.begin(), result.end(), nullptr), result.end());
   return result;
 }
-
-namespace {
-
-sio::Packet event_packet(const std::string& nsp, const Args& packet) {
-  sio::Packet out;
-  out.type = sio::PacketType::event;
-  out.nsp = nsp;
-  out.data = Json(static_cast<const Json::Array&>(packet));
-  return out;
-}
-
-}  // namespace
 
 void InMemoryAdapter::broadcast(const Args& packet, const BroadcastOptions& options) {
   auto targets = select(options);
   if (targets.empty()) return;
-  // Encoded once, shared by every target.
-  auto message = detail::encode_message(event_packet(nsp().name(), packet));
+  // Encoded once (straight from `packet`), shared by every target down to
+  // the WebSocket frame.
+  auto message = detail::encode_event_message(nsp().name(), packet, std::nullopt);
   auto shared_packet = std::make_shared<const Args>(packet);
   for (const auto& socket : targets) {
     detail::SocketAccess::deliver(socket, message, shared_packet, options.flags.is_volatile);
@@ -133,10 +155,8 @@ void InMemoryAdapter::broadcast_with_ack(const Args& packet, const BroadcastOpti
                                          std::function<void(std::size_t)> on_client_count,
                                          std::function<void(Json)> on_reply) {
   auto targets = select(options);
-  auto out = event_packet(nsp().name(), packet);
   auto id = nsp().next_ack_id();
-  out.id = id;
-  auto message = detail::encode_message(out);
+  auto message = detail::encode_event_message(nsp().name(), packet, id);
   auto shared_packet = std::make_shared<const Args>(packet);
   on_client_count(targets.size());
   for (const auto& socket : targets) {

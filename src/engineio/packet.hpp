@@ -39,6 +39,10 @@ struct Packet {
 struct EncodedPacket {
   bool binary = false;
   std::shared_ptr<const std::string> bytes;
+  /// The WebSocket frame of these bytes, prepared once for every connection
+  /// it is sent on (transport::make_ws_packet); its owner also owns `bytes`.
+  /// Null for packets built here: the WebSocket transport frames those itself.
+  std::shared_ptr<const void> ws_frame;
 
   /// The WebSocket frame payload.
   std::string_view frame() const noexcept { return *bytes; }

@@ -52,6 +52,13 @@ void SessionMachine::send(const std::vector<EncodedPacket>& packets) {
   for (const auto& packet : packets) {
     if (!account(packet)) return;
   }
+  if (write_buffer_.empty() && transport_->writable()) {
+    // Nothing is waiting ahead of them: straight to the transport, as a
+    // flush would send them, without copying them into the buffer.
+    write_buffer_bytes_ = 0;
+    transport_->send(packets);
+    return;
+  }
   write_buffer_.insert(write_buffer_.end(), packets.begin(), packets.end());
   flush();
 }
@@ -69,6 +76,11 @@ void SessionMachine::flush() {
   packets.swap(write_buffer_);
   write_buffer_bytes_ = 0;
   transport_->send(packets);
+  if (write_buffer_.empty()) {
+    // Keep the buffer's capacity for the next packets.
+    packets.clear();
+    write_buffer_.swap(packets);
+  }
 }
 
 void SessionMachine::close(CloseReason reason) {

@@ -44,6 +44,11 @@ void write_json(const Json& value, std::string& out);
 void write_json_with_placeholders(const Json& value, std::string& out,
                                   std::vector<const Binary*>& binaries);
 
+/// write_json_with_placeholders of an array given as its elements (an
+/// event's arguments), without building a Json around them.
+void write_json_array_with_placeholders(const Json::Array& elements, std::string& out,
+                                        std::vector<const Binary*>& binaries);
+
 /// Converts the text of a decimal number as JavaScript does (correctly
 /// rounded; magnitudes too large become +-infinity and too small +-0).
 /// `text` must match [+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?

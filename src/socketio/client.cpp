@@ -1,5 +1,7 @@
 #include <asio/post.hpp>
 
+#include "transport/http.hpp"
+
 #include "socketio/core.hpp"
 #include "socketio/namespace.hpp"
 
@@ -28,17 +30,39 @@ Args take_args(std::optional<Json>& data) {
 
 }  // namespace
 
-EncodedMessage encode_message(const sio::Packet& packet) {
-  std::string text = "4";  // the Engine.IO MESSAGE type, written in place
-  std::vector<std::string> attachments;
-  sio::encode(packet, text, attachments);
+namespace {
+
+/// The text packet and the attachments as WebSocket frames prepared once,
+/// shared by every target.
+EncodedMessage frame_message(std::string text, std::vector<std::string>& attachments) {
   auto packets = std::make_shared<std::vector<engine::EncodedPacket>>();
   packets->reserve(1 + attachments.size());
-  packets->push_back(engine::EncodedPacket{false, std::make_shared<const std::string>(std::move(text))});
-  for (auto& attachment : attachments) {
-    packets->push_back(engine::encode_binary_message(std::move(attachment)));
-  }
+  packets->push_back(transport::make_ws_packet(std::move(text), false));
+  for (auto& attachment : attachments) packets->push_back(transport::make_ws_packet(std::move(attachment), true));
   return packets;
+}
+
+/// Room for a typical packet, so the text is not reallocated as it grows.
+constexpr std::size_t kTextReserve = 128;
+
+}  // namespace
+
+EncodedMessage encode_message(const sio::Packet& packet) {
+  std::string text;
+  text.reserve(kTextReserve);
+  text += '4';  // the Engine.IO MESSAGE type, written in place
+  std::vector<std::string> attachments;
+  sio::encode(packet, text, attachments);
+  return frame_message(std::move(text), attachments);
+}
+
+EncodedMessage encode_event_message(const std::string& nsp, const Args& packet, std::optional<std::uint64_t> id) {
+  std::string text;
+  text.reserve(kTextReserve);
+  text += '4';
+  std::vector<std::string> attachments;
+  sio::encode_array(false, nsp, id, packet, text, attachments);
+  return frame_message(std::move(text), attachments);
 }
 
 Args make_event_packet(std::string event, Args args) {
@@ -126,6 +150,39 @@ void Client::on_packet(sio::Packet packet) {
 void Client::send(const EncodedMessage& message, bool is_volatile) {
   if (!open_) return;
   session_->send_batch(*message, is_volatile);
+}
+
+void Client::send_packet(const sio::Packet& packet) {
+  if (!open_) return;
+  std::string text;
+  text.reserve(kTextReserve);
+  text += '4';
+  std::vector<std::string> attachments;
+  sio::encode(packet, text, attachments);
+  send_encoded(std::move(text), attachments);
+}
+
+void Client::send_array(bool ack, const std::string& nsp, std::optional<std::uint64_t> id, const Json::Array& args) {
+  if (!open_) return;
+  std::string text;
+  text.reserve(kTextReserve);
+  text += '4';
+  std::vector<std::string> attachments;
+  sio::encode_array(ack, nsp, id, args, text, attachments);
+  send_encoded(std::move(text), attachments);
+}
+
+void Client::send_encoded(std::string text, std::vector<std::string>& attachments) {
+  // Taken out of the member while in use: a send can close the session,
+  // whose handlers may send again (they then get a vector of their own).
+  std::vector<engine::EncodedPacket> packets;
+  packets.swap(outgoing_);
+  packets.clear();
+  packets.push_back(transport::make_ws_packet(std::move(text), false));
+  for (auto& attachment : attachments) packets.push_back(transport::make_ws_packet(std::move(attachment), true));
+  session_->send_batch(packets, false);
+  packets.clear();
+  if (packets.capacity() > outgoing_.capacity()) outgoing_.swap(packets);
 }
 
 void Client::attach(const SocketPtr& socket) {

@@ -26,6 +26,9 @@ namespace socketio::detail {
 /// one binary message per attachment. Shared by every target of a broadcast.
 using EncodedMessage = std::shared_ptr<const std::vector<engine::EncodedPacket>>;
 EncodedMessage encode_message(const sio::Packet& packet);
+/// encode_message of an EVENT [event, ...args] (`packet`) in namespace
+/// `nsp`, asking for acknowledgement `id` if set; reads `packet` in place.
+EncodedMessage encode_event_message(const std::string& nsp, const Args& packet, std::optional<std::uint64_t> id);
 
 /// [event, ...args], the data of an EVENT packet. Throws
 /// std::invalid_argument for the names socket.io reserves ("connect", ...).
@@ -99,7 +102,10 @@ class Client : public std::enable_shared_from_this<Client> {
 
   /// Strand only:
   void send(const EncodedMessage& message, bool is_volatile = false);
-  void send_packet(const sio::Packet& packet) { send(encode_message(packet)); }
+  void send_packet(const sio::Packet& packet);
+  /// An EVENT (ack = false) or ACK of `args` in namespace `nsp`, with ack
+  /// id `id` if set: send_packet without building a Packet around `args`.
+  void send_array(bool ack, const std::string& nsp, std::optional<std::uint64_t> id, const Json::Array& args);
   void attach(const SocketPtr& socket);
   void detach(const std::string& nsp);
   /// socket.disconnect(true): every namespace, then the connection.
@@ -110,11 +116,15 @@ class Client : public std::enable_shared_from_this<Client> {
   void on_packet(sio::Packet packet);
   void on_engine_close(engine::CloseReason reason);
   void fail(const char* why);
+  /// Sends an encoded packet: the text, then its attachments.
+  void send_encoded(std::string text, std::vector<std::string>& attachments);
 
   std::shared_ptr<ServerCore> server_;
   std::shared_ptr<engine::SessionImpl> session_;
   sio::Decoder decoder_;
   std::map<std::string, SocketPtr> sockets_;
+  /// Reused by send_encoded, so that a send allocates no vector.
+  std::vector<engine::EncodedPacket> outgoing_;
   asio::steady_timer connect_timer_;
   bool open_ = true;
 };

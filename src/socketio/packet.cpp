@@ -191,17 +191,50 @@ bool is_reserved_event(std::string_view name) noexcept {
          name == "disconnecting" || name == "newListener" || name == "removeListener";
 }
 
+namespace {
+
+// The header: type, namespace, ack id. Returns the position of the type.
+std::size_t encode_header(int type, std::string_view nsp, std::optional<std::uint64_t> id, std::string& out) {
+  const std::size_t type_pos = out.size();
+  out += static_cast<char>('0' + type);
+  if (!nsp.empty() && nsp != "/") {
+    out += nsp;
+    out += ',';
+  }
+  if (id) append_unsigned(*id, out);
+  return type_pos;
+}
+
+// After the JSON of an EVENT / ACK was written with placeholders: turns it
+// into BINARY_EVENT / BINARY_ACK if there were binaries (a move of the
+// already written text, paid by binary packets alone) and copies them out.
+void finish_binary(bool is_event, std::size_t type_pos, const std::vector<const Binary*>& binaries, std::string& out,
+                   std::vector<std::string>& attachments) {
+  if (binaries.empty()) return;
+  out[type_pos] = is_event ? '5' : '6';
+  char count[24];
+  auto result = std::to_chars(count, count + sizeof count - 1, binaries.size());
+  *result.ptr++ = '-';
+  out.insert(type_pos + 1, count, static_cast<std::size_t>(result.ptr - count));
+  attachments.reserve(attachments.size() + binaries.size());
+  for (const Binary* bytes : binaries) attachments.emplace_back(bytes->begin(), bytes->end());
+}
+
+}  // namespace
+
+void encode_array(bool ack, std::string_view nsp, std::optional<std::uint64_t> id, const Json::Array& args,
+                  std::string& out, std::vector<std::string>& attachments) {
+  const std::size_t type_pos = encode_header(ack ? 3 : 2, nsp, id, out);
+  std::vector<const Binary*> binaries;
+  detail::write_json_array_with_placeholders(args, out, binaries);
+  finish_binary(!ack, type_pos, binaries, out, attachments);
+}
+
 void encode(const Packet& packet, std::string& out, std::vector<std::string>& attachments) {
   const bool is_event = packet.type == PacketType::event || packet.type == PacketType::binary_event;
   const bool is_ack = packet.type == PacketType::ack || packet.type == PacketType::binary_ack;
-  const std::size_t type_pos = out.size();
-  out += static_cast<char>('0' + (is_event ? 2 : is_ack ? 3 : static_cast<int>(packet.type)));
-  const std::size_t after_type = out.size();
-  if (!packet.nsp.empty() && packet.nsp != "/") {
-    out += packet.nsp;
-    out += ',';
-  }
-  if (packet.id) append_unsigned(*packet.id, out);
+  const std::size_t type_pos =
+      encode_header(is_event ? 2 : is_ack ? 3 : static_cast<int>(packet.type), packet.nsp, packet.id, out);
   if (!packet.data || packet.data->is_null()) return;
 
   if (!is_event && !is_ack) {
@@ -209,18 +242,10 @@ void encode(const Packet& packet, std::string& out, std::vector<std::string>& at
     return;
   }
   // One pass: binaries are collected while writing; only when there are any
-  // is the type changed and the count inserted behind it (a move of the
-  // already written text, paid by binary packets alone).
+  // is the type changed and the count inserted behind it.
   std::vector<const Binary*> binaries;
   detail::write_json_with_placeholders(*packet.data, out, binaries);
-  if (binaries.empty()) return;
-  out[type_pos] = is_event ? '5' : '6';
-  char count[24];
-  auto result = std::to_chars(count, count + sizeof count - 1, binaries.size());
-  *result.ptr++ = '-';
-  out.insert(after_type, count, static_cast<std::size_t>(result.ptr - count));
-  attachments.reserve(attachments.size() + binaries.size());
-  for (const Binary* bytes : binaries) attachments.emplace_back(bytes->begin(), bytes->end());
+  finish_binary(is_event, type_pos, binaries, out, attachments);
 }
 
 std::error_code decode_text(std::string_view text, Packet& packet, std::size_t& attachments,

@@ -58,6 +58,11 @@ struct Packet {
 /// Node's JSON.stringify prints a Buffer.
 void encode(const Packet& packet, std::string& out, std::vector<std::string>& attachments);
 
+/// encode() of an EVENT (ack = false) or ACK (ack = true) whose data is the
+/// array `args`, without building a Packet and a Json around them.
+void encode_array(bool ack, std::string_view nsp, std::optional<std::uint64_t> id, const Json::Array& args,
+                  std::string& out, std::vector<std::string>& attachments);
+
 /// True for the event names socket.io-parser refuses in an EVENT:
 /// connect, connect_error, disconnect, disconnecting, newListener,
 /// removeListener.

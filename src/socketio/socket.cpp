@@ -55,7 +55,10 @@ void Socket::leave(const Room& room) {
 }
 
 void Socket::add_handler(const std::string& event, detail::EventHandler handler, bool once) {
-  listeners_[event].push_back(Listener{std::move(handler), once});
+  auto& list = listeners_[event];
+  auto updated = list ? std::make_shared<Listeners>(*list) : std::make_shared<Listeners>();
+  updated->push_back(Listener{std::move(handler), once});
+  list = std::move(updated);
 }
 
 void Socket::off(const std::string& event) { listeners_.erase(event); }
@@ -70,11 +73,7 @@ void Socket::emit_args(std::string event, Args args) {
   Args packet = detail::make_event_packet(std::move(event), std::move(args));
   run_on_strand([packet = std::move(packet)](Socket& self) mutable {
     self.notify_outgoing(packet);
-    sio::Packet out;
-    out.type = sio::PacketType::event;
-    out.nsp = self.nsp_.name();
-    out.data = Json(static_cast<Json::Array&&>(std::move(packet)));
-    self.client_->send_packet(out);
+    self.client_->send_array(false, self.nsp_.name(), std::nullopt, packet);
   });
 }
 
@@ -93,12 +92,7 @@ void Socket::emit_with_ack_impl(std::string event, Args args, AckCallback callba
     auto id = self.nsp_.next_ack_id();
     self.register_ack(id, std::move(callback), timeout);
     self.notify_outgoing(packet);
-    sio::Packet out;
-    out.type = sio::PacketType::event;
-    out.nsp = self.nsp_.name();
-    out.id = id;
-    out.data = Json(static_cast<Json::Array&&>(std::move(packet)));
-    self.client_->send_packet(out);
+    self.client_->send_array(false, self.nsp_.name(), id, packet);
   });
 }
 
@@ -125,13 +119,8 @@ void Socket::register_ack(std::uint64_t id, AckCallback callback, std::optional<
 }
 
 void Socket::send_ack(std::uint64_t id, Args args) {
-  run_on_strand([id, args = std::move(args)](Socket& self) mutable {
-    sio::Packet out;
-    out.type = sio::PacketType::ack;
-    out.nsp = self.nsp_.name();
-    out.id = id;
-    out.data = Json(static_cast<Json::Array&&>(std::move(args)));
-    self.client_->send_packet(out);
+  run_on_strand([id, args = std::move(args)](Socket& self) {
+    self.client_->send_array(true, self.nsp_.name(), id, args);
   });
 }
 
@@ -218,17 +207,24 @@ void Socket::on_event(Args args, std::optional<std::uint64_t> ack_id) {
 
 void Socket::dispatch(Args args, std::optional<std::uint64_t> ack_id) {
   if (args.empty()) return;
-  std::string event = event_name(args[0]);
+  // Looked up by the name in place (no copy of it for string names).
+  const std::string* name = args[0].if_string();
+  auto it = name ? listeners_.find(*name) : listeners_.find(event_name(args[0]));
+  if (it == listeners_.end() || !it->second) return;
+  // Holds the list as it is now: a handler may add or remove handlers of
+  // this very event, which replaces the map's list, not this one.
+  std::shared_ptr<const Listeners> listeners = it->second;
+  if (std::any_of(listeners->begin(), listeners->end(), [](const Listener& l) { return l.once; })) {
+    auto rest = std::make_shared<Listeners>();
+    for (const auto& listener : *listeners) {
+      if (!listener.once) rest->push_back(listener);
+    }
+    it->second = std::move(rest);
+  }
   args.erase(args.begin());
   Ack ack = ack_id ? Ack(weak_from_this(), *ack_id) : Ack();
-  auto it = listeners_.find(event);
-  if (it == listeners_.end()) return;
-  // Copy: a handler may add or remove handlers of this very event.
-  auto listeners = it->second;
-  it->second.erase(std::remove_if(it->second.begin(), it->second.end(), [](const Listener& l) { return l.once; }),
-                   it->second.end());
   auto self = shared_from_this();
-  for (auto& listener : listeners) {
+  for (const auto& listener : *listeners) {
     nsp_.server_.run_user("event handler", [&] { listener.handler(self, args, ack); });
   }
 }

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "engineio/packet.hpp"
 #include "socketio/engine/request.hpp"
 
 namespace socketio::transport {
@@ -43,11 +44,21 @@ using HttpExchangePtr = std::shared_ptr<HttpExchange>;
 class WsConnection {
  public:
   virtual ~WsConnection() = default;
-  /// Queues one frame; `payload` is shared (a broadcast's one encoding).
-  virtual void send(std::shared_ptr<const std::string> payload, bool binary) = 0;
+  /// Queues `count` packets, one frame each, in order. A packet's bytes and
+  /// frame are shared (a broadcast's one encoding) and never copied.
+  virtual void send(const engine::EncodedPacket* packets, std::size_t count) = 0;
   virtual void close(std::uint16_t code, std::string_view reason) = 0;
 };
 using WsConnectionPtr = std::shared_ptr<WsConnection>;
+
+/// An outgoing packet of `bytes` whose WebSocket frame is prepared here, once,
+/// for every connection it will be sent on: its header is computed and its
+/// payload is `bytes` itself (moved, not copied), so a broadcast hands the
+/// same immutable frame to every recipient. A text packet that is not valid
+/// UTF-8 gets no frame (WebSocket connections refuse to send it, as before).
+/// Thread-safe. Defined by the front end (the only code that knows
+/// websocketpp).
+engine::EncodedPacket make_ws_packet(std::string bytes, bool binary);
 
 /// Receives what arrives on one WebSocket connection (on the connection's
 /// own thread; implementations hop onto their session's strand).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <asio/io_context.hpp>
+#include <asio/dispatch.hpp>
 #include <asio/post.hpp>
 #include <atomic>
 #include <cctype>
@@ -270,6 +271,22 @@ namespace {
 
 using WsppServer = websocketpp::server<WsppConfig>;
 using ConnectionPtr = WsppServer::connection_ptr;
+using Message = WsppConfig::message_type;
+using MessagePtr = Message::ptr;
+
+/// A data frame websocketpp sends as is: header computed, payload in place,
+/// marked prepared. Immutable from here on, so one can be queued on any
+/// number of connections, on any threads.
+MessagePtr prepared_frame(std::string payload, bool binary) {
+  const auto op = binary ? websocketpp::frame::opcode::binary : websocketpp::frame::opcode::text;
+  auto message = std::make_shared<Message>(Message::con_msg_man_ptr(), op, 0);
+  message->get_raw_payload() = std::move(payload);
+  const auto size = message->get_payload().size();
+  message->set_header(websocketpp::frame::prepare_header(websocketpp::frame::basic_header(op, size, true, false),
+                                                         websocketpp::frame::extended_header(size)));
+  message->set_prepared(true);
+  return message;
+}
 
 engine::RequestInfo request_info(const ConnectionPtr& con) {
   engine::RequestInfo info;
@@ -354,30 +371,36 @@ class Exchange final : public HttpExchange {
   std::atomic<bool> responded_{false};
 };
 
-class WsConnectionImpl final : public WsConnection {
+class WsConnectionImpl final : public WsConnection, public std::enable_shared_from_this<WsConnectionImpl> {
  public:
   WsConnectionImpl(std::weak_ptr<WsppServer::connection_type> con, std::size_t max_buffered_bytes)
       : con_(std::move(con)), max_buffered_bytes_(max_buffered_bytes) {}
 
-  void send(std::shared_ptr<const std::string> payload, bool binary) override {
+  void send(const engine::EncodedPacket* packets, std::size_t count) override {
+    if (count == 0) return;
     auto con = con_.lock();
     if (!con) return;
-    // On the connection's strand: websocketpp updates its send-queue size
-    // there (write_pop) without a lock, so that is the one place where
-    // queueing and reading the size do not race.
-    asio::post(*con->get_strand(), [con, payload = std::move(payload), binary, limit = max_buffered_bytes_] {
-      std::error_code ec;
-      con->send(payload->data(), payload->size(),
-                binary ? websocketpp::frame::opcode::binary : websocketpp::frame::opcode::text);
-      if (con->get_buffered_amount() > limit) {
-        con->close(websocketpp::close::status::policy_violation, "slow consumer", ec);
-      }
-    });
+    // websocketpp's connection is only touched on its strand: it updates its
+    // send queue and that queue's size (write_pop) there without a lock.
+    // Running inline is cheapest, but only safe if no earlier send of ours
+    // is still queued on the strand, which this one would overtake.
+    auto& strand = *con->get_strand();
+    if (pending_.load(std::memory_order_acquire) == 0 && strand.running_in_this_thread()) {
+      for (std::size_t i = 0; i < count; ++i) write(*con, packets[i]);
+      return;
+    }
+    pending_.fetch_add(1, std::memory_order_acq_rel);
+    Write job{shared_from_this(), std::move(con), packets[0], {}};
+    if (count > 1) job.more.assign(packets + 1, packets + count);
+    // dispatch, not post: when the strand is free (and this is one of the
+    // io_context's threads) the write runs at once instead of making a trip
+    // through the scheduler; otherwise it queues behind what is there.
+    asio::dispatch(strand, std::move(job));
   }
   void close(std::uint16_t code, std::string_view reason) override {
     auto con = con_.lock();
     if (!con) return;
-    // Behind any frames already posted, so they go out before the close.
+    // Behind any frames already handed to the strand, so they go out first.
     asio::post(*con->get_strand(), [con, code, reason = std::string(reason)] {
       std::error_code ec;
       con->close(code, reason, ec);
@@ -385,10 +408,41 @@ class WsConnectionImpl final : public WsConnection {
   }
 
  private:
+  /// Sends handed to the connection's strand.
+  struct Write {
+    std::shared_ptr<WsConnectionImpl> self;
+    ConnectionPtr con;
+    engine::EncodedPacket first;
+    std::vector<engine::EncodedPacket> more;
+    void operator()() {
+      self->pending_.fetch_sub(1, std::memory_order_acq_rel);
+      self->write(*con, first);
+      for (const auto& packet : more) self->write(*con, packet);
+    }
+  };
+
+  /// On the connection's strand: queues one frame. A shared frame goes out
+  /// as is; anything else is framed (and checked for UTF-8) by websocketpp,
+  /// which copies it.
+  void write(WsppServer::connection_type& con, const engine::EncodedPacket& packet) {
+    std::error_code ec;
+    if (packet.ws_frame) {
+      ec = con.send(std::const_pointer_cast<Message>(std::static_pointer_cast<const Message>(packet.ws_frame)));
+    } else if (packet.bytes) {
+      ec = con.send(packet.bytes->data(), packet.bytes->size(),
+                    packet.binary ? websocketpp::frame::opcode::binary : websocketpp::frame::opcode::text);
+    }
+    if (con.get_buffered_amount() > max_buffered_bytes_) {
+      con.close(websocketpp::close::status::policy_violation, "slow consumer", ec);
+    }
+  }
+
   // Weak: the connection owns (through ConnectionData) the listener that
   // owns us; a strong reference would be a cycle.
   std::weak_ptr<WsppServer::connection_type> con_;
   std::size_t max_buffered_bytes_;
+  /// Writes handed to the strand that have not run yet.
+  std::atomic<std::size_t> pending_{0};
 };
 
 }  // namespace
@@ -550,6 +604,19 @@ class HttpFrontend::Impl : public std::enable_shared_from_this<HttpFrontend::Imp
   WsppServer server_;
   std::uint16_t port_ = 0;
 };
+
+engine::EncodedPacket make_ws_packet(std::string bytes, bool binary) {
+  engine::EncodedPacket packet;
+  packet.binary = binary;
+  if (!binary && !engine::is_valid_utf8(bytes)) {
+    packet.bytes = std::make_shared<const std::string>(std::move(bytes));
+    return packet;
+  }
+  auto frame = prepared_frame(std::move(bytes), binary);
+  packet.bytes = std::shared_ptr<const std::string>(frame, &frame->get_payload());
+  packet.ws_frame = std::move(frame);
+  return packet;
+}
 
 HttpFrontend::HttpFrontend(asio::io_context& io, std::weak_ptr<HttpFrontendHandler> handler,
                            HttpFrontendOptions options)

@@ -1,12 +1,13 @@
 #include "transport/websocket_transport.hpp"
 
+#include <asio/dispatch.hpp>
 #include <asio/post.hpp>
 
 namespace socketio::transport {
 
 void WebSocketTransport::send(const std::vector<engine::EncodedPacket>& packets) {
   if (closed_) return;
-  for (const auto& packet : packets) connection_->send(packet.bytes, packet.binary);
+  connection_->send(packets.data(), packets.size());
 }
 
 void WebSocketTransport::close() {
@@ -16,7 +17,10 @@ void WebSocketTransport::close() {
 }
 
 void WebSocketTransport::on_ws_message(std::string payload, bool binary) {
-  asio::post(strand_, [self = shared_from_this(), payload = std::move(payload), binary]() mutable {
+  // dispatch: when the session's strand is free the message is handled
+  // right here, without a trip through the scheduler. Closes are posted
+  // (on_ws_closed), so they still come after every message before them.
+  asio::dispatch(strand_, [self = shared_from_this(), payload = std::move(payload), binary]() mutable {
     self->handle_message(std::move(payload), binary);
   });
 }

@@ -1,11 +1,13 @@
 #pragma once
 // WebSocket: one Engine.IO packet per frame, binary frames raw.
 //
-// Threading: frames arrive on the connection's own thread (WsListener) and
-// are posted to the owning session's strand; everything else runs there.
+// Threading: frames arrive on the connection's own strand (WsListener) and
+// are dispatched to the owning session's strand (run at once when it is
+// free, else queued in order); everything else runs there.
 // WsConnection::send is thread-safe, so sending needs no extra hop.
 
-#include <asio/any_io_executor.hpp>
+#include <asio/io_context.hpp>
+#include <asio/strand.hpp>
 #include <memory>
 
 #include "transport/http.hpp"
@@ -17,8 +19,10 @@ class WebSocketTransport final : public Transport,
                                  public WsListener,
                                  public std::enable_shared_from_this<WebSocketTransport> {
  public:
-  /// `strand` is the executor of the session this transport serves.
-  WebSocketTransport(WsConnectionPtr connection, asio::any_io_executor strand)
+  using Strand = asio::strand<asio::io_context::executor_type>;
+
+  /// `strand` is the strand of the session this transport serves.
+  WebSocketTransport(WsConnectionPtr connection, Strand strand)
       : connection_(std::move(connection)), strand_(std::move(strand)) {}
 
   std::string_view name() const noexcept override { return "websocket"; }
@@ -35,7 +39,7 @@ class WebSocketTransport final : public Transport,
   void handle_message(std::string payload, bool binary);
 
   WsConnectionPtr connection_;
-  asio::any_io_executor strand_;
+  Strand strand_;
   bool closed_ = false;
 };
 
