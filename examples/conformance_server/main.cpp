@@ -275,10 +275,12 @@ void serve_server_side_events(socketio::Server& io, const std::shared_ptr<Identi
 }
 
 /// Every row of the "/" table of shared/conformance-server.md.
-void serve_main_namespace(socketio::Server& io, const std::shared_ptr<Identity>& me) {
+void serve_main_namespace(socketio::Server& io, const std::shared_ptr<Identity>& me, bool cluster) {
   serve_server_side_events(io, me);
-  io.on_connection([&io, me](const SocketPtr& socket) {
-    serve_cluster_events(io, socket, me);
+  io.on_connection([&io, me, cluster](const SocketPtr& socket) {
+    // Only for cluster nodes: the benchmarks compare the plain contract with
+    // Node's, handler for handler (each costs memory per socket).
+    if (cluster) serve_cluster_events(io, socket, me);
     socket->emit("auth", socket->handshake().auth);
 
     socket->on("message", [socket](const Args& args) { socket->emit_args("message-back", args); });
@@ -408,7 +410,7 @@ int run_socketio(const Config& config) {
   }
   auto me = std::make_shared<Identity>();
   me->set(config.name);
-  serve_main_namespace(server, me);
+  serve_main_namespace(server, me, !config.redis.empty());
   serve_other_namespaces(server);
 
   return listen_and_run(io, server, config, [&](std::uint16_t port) {
