@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { ClientPool, expectOnce, uniqueToken, waitUntil } from "./lib/clients.mjs";
 import { startNginx } from "./lib/nginx.mjs";
-import { KIND_LABEL, clusterKinds, startCluster } from "./lib/nodes.mjs";
+import { KIND_LABEL, clusterKinds, startCluster, stopNodesExpectingExit0 } from "./lib/nodes.mjs";
 
 const kinds = clusterKinds(3);
 const CLIENTS = 9;
@@ -87,11 +87,6 @@ describe(`cluster: nginx, three nodes (${kinds.map((k) => KIND_LABEL[k]).join(" 
 
   test("every node exits 0 on SIGTERM", async () => {
     pool.closeAll();
-    const results = await Promise.all(nodes.map((n) => n.stop()));
-    const problems = results
-      .map((r, i) => ({ r, n: nodes[i] }))
-      .filter(({ r }) => r.wasDead || r.killed || r.code !== 0)
-      .map(({ r, n }) => `${n.kind} node ${n.name}: ${r.wasDead ? "had died before" : r.killed ? "did not exit within 5 s (killed)" : `exit code ${r.code}, signal ${r.signal}`}\n${n.output().stderr.slice(-2000)}`);
-    assert.ok(problems.length === 0, problems.join("\n"));
+    await stopNodesExpectingExit0(nodes);
   });
 });

@@ -1,6 +1,6 @@
 // socketio::Server over a real WebSocket on loopback. The client is the
-// websocketpp client of support.hpp; Engine.IO and Socket.IO frames are
-// written by hand ("40", "42[...]", "43...", binary attachments) so every
+// SioClient of support.hpp (over its websocketpp client); Engine.IO and
+// Socket.IO frames are written by hand ("40", "42[...]", "43...", binary attachments) so every
 // byte on the wire is checked. The server runs in-process on port 0, its
 // io_context run by 2 threads, with short heartbeats (200/200 ms) and a
 // 300 ms connect timeout.
@@ -26,171 +26,15 @@ namespace {
 using namespace std::chrono_literals;
 using it::Clock;
 using it::Ms;
+using it::Recorder;
+using it::SioClient;
+using it::SioFixture;
 using socketio::Ack;
 using socketio::Args;
 using socketio::Binary;
 using socketio::DisconnectReason;
 using socketio::Json;
 using socketio::SocketPtr;
-
-socketio::ServerOptions sio_options() {
-  socketio::ServerOptions options;
-  options.ping_interval = 200ms;
-  options.ping_timeout = 200ms;
-  options.connect_timeout = 300ms;
-  return options;
-}
-
-/// Strings recorded by server-side handlers (any thread), waited on by the test.
-class Recorder {
- public:
-  void add(std::string item) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    items_.push_back(std::move(item));
-    cv_.notify_all();
-  }
-  std::vector<std::string> items() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return items_;
-  }
-  std::size_t size() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return items_.size();
-  }
-  bool wait_count(std::size_t n, Ms timeout = 3000ms) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    return cv_.wait_for(lock, timeout, [&] { return items_.size() >= n; });
-  }
-  bool wait_item(const std::string& item, Ms timeout = 3000ms) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    return cv_.wait_for(lock, timeout, [&] { return std::find(items_.begin(), items_.end(), item) != items_.end(); });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<std::string> items_;
-};
-
-/// A socketio::Server on its own io_context, run by `threads` threads with
-/// no work guard: once closed, the io_context must run out of work.
-class SioFixture {
- public:
-  using Setup = std::function<void(socketio::Server&)>;
-
-  explicit SioFixture(const Setup& setup, socketio::ServerOptions options = sio_options(), unsigned threads = 2)
-      : server_(std::make_unique<socketio::Server>(io_, std::move(options))) {
-    server_->on_error([this](const std::string& where, const std::string& what) { errors.add(where + ": " + what); });
-    setup(*server_);
-    server_->listen("127.0.0.1", 0);
-    for (unsigned i = 0; i < threads; ++i) {
-      threads_.emplace_back([this] {
-        io_.run();
-        std::lock_guard<std::mutex> lock(mutex_);
-        ++threads_done_;
-        cv_.notify_all();
-      });
-    }
-  }
-
-  ~SioFixture() {
-    if (!shut_down_) shutdown();
-    server_.reset();
-    io_.restart();
-    io_.poll();
-  }
-
-  SioFixture(const SioFixture&) = delete;
-  SioFixture& operator=(const SioFixture&) = delete;
-
-  socketio::Server& server() { return *server_; }
-  std::uint16_t port() const { return server_->port(); }
-
-  /// server.close(), then waits for every io thread to return by itself.
-  /// False (and the io_context is stopped by force) if they did not.
-  bool shutdown(Ms timeout = 5000ms) {
-    shut_down_ = true;
-    server_->close();
-    bool drained;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      drained = cv_.wait_for(lock, timeout, [this] { return threads_done_ == threads_.size(); });
-    }
-    if (!drained) io_.stop();
-    for (auto& t : threads_) t.join();
-    threads_.clear();
-    return drained;
-  }
-
-  /// What server.on_error saw: "where: what".
-  Recorder errors;
-
- private:
-  asio::io_context io_;
-  std::unique_ptr<socketio::Server> server_;
-  std::vector<std::thread> threads_;
-  bool shut_down_ = false;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::size_t threads_done_ = 0;
-};
-
-/// A Socket.IO client speaking raw frames over it::WsClient (PINGs are
-/// answered by it).
-class SioClient {
- public:
-  explicit SioClient(std::uint16_t port) : ws_(port, "/socket.io/?EIO=4&transport=websocket") {}
-
-  /// Waits for the WebSocket and the Engine.IO OPEN packet.
-  bool open() {
-    if (!ws_.wait_open()) return false;
-    auto m = ws_.next();
-    if (!m || m->binary || m->data.empty() || m->data[0] != '0') return false;
-    engine_sid = it::json_member(m->data.substr(1), "sid").value_or("");
-    return !engine_sid.empty();
-  }
-
-  /// Sends CONNECT ("40" + rest) and returns the server's answer.
-  std::string connect(const std::string& rest = "") {
-    send("40" + rest);
-    return next_text();
-  }
-
-  /// open() and CONNECT to "/"; the socket id, or "" on failure.
-  std::string open_and_connect() {
-    if (!open()) return {};
-    auto reply = connect();
-    if (reply.rfind("40{", 0) != 0) return {};
-    return it::json_member(reply.substr(2), "sid").value_or("");
-  }
-
-  void send(const std::string& frame) { ws_.send_text(frame); }
-  void send_binary(const std::string& bytes) { ws_.send_binary(bytes); }
-
-  std::optional<it::WsMessage> next(Ms timeout = 3000ms) { return ws_.next(timeout); }
-  /// The next message if it is text, else "<binary>" or "<timeout>".
-  std::string next_text(Ms timeout = 3000ms) {
-    auto m = ws_.next(timeout);
-    if (!m) return "<timeout>";
-    if (m->binary) return "<binary>";
-    return m->data;
-  }
-
-  bool wait_closed(Ms timeout = 3000ms) { return ws_.wait_closed(timeout); }
-  bool is_open() { return ws_.is_open(); }
-  void close() { ws_.close(); }
-
-  /// Sends an acknowledged event and returns the ACK frame ("43<id>[...]").
-  std::string call(const std::string& event_json_array, int id) {
-    send("42" + std::to_string(id) + event_json_array);
-    return next_text();
-  }
-
-  std::string engine_sid;
-
- private:
-  it::WsClient ws_;
-};
 
 /// The ack id of an EVENT frame "42<id>[...]" (nullopt without one).
 std::optional<std::uint64_t> ack_id_of(const std::string& frame) {

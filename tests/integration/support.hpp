@@ -1,9 +1,10 @@
 #pragma once
 // Test support for the integration tests: an in-process engine::Server
 // fixture (own io_context, background threads, an echo handler that records
-// every session, message and close), a tiny blocking HTTP/1.1 client over
-// Asio, an Engine.IO polling client built on it, and a WebSocket client
-// (websocketpp, config::asio_client).
+// every session, message and close), the same for socketio::Server, a tiny
+// blocking HTTP/1.1 client over Asio, an Engine.IO polling client built on
+// it, a WebSocket client (websocketpp, config::asio_client) and a Socket.IO
+// client speaking raw frames over it.
 //
 // Everything here is test code: it favours obviousness over speed.
 
@@ -28,6 +29,7 @@
 
 #include "engineio/session.hpp"  // SessionImpl::strand(), to read state on the strand
 #include "socketio/engine/server.hpp"
+#include "socketio/socketio.hpp"
 
 namespace it {
 
@@ -96,7 +98,54 @@ inline std::optional<std::string> json_member(const std::string& json, const std
 }
 
 // ---------------------------------------------------------------------------
-// Server fixture
+// Server fixtures
+
+/// Runs an io_context on background threads with no work guard: once its
+/// server is closed, the io_context must run out of work by itself.
+class IoThreads {
+ public:
+  explicit IoThreads(asio::io_context& io) : io_(io) {}
+  ~IoThreads() {
+    if (!threads_.empty()) join(0ms);
+  }
+
+  IoThreads(const IoThreads&) = delete;
+  IoThreads& operator=(const IoThreads&) = delete;
+
+  void start(unsigned count) {
+    for (unsigned i = 0; i < count; ++i) {
+      threads_.emplace_back([this] {
+        io_.run();
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++done_;
+        cv_.notify_all();
+      });
+    }
+  }
+
+  /// Waits for every thread to return by itself and joins them. True if
+  /// they all did within `timeout`; otherwise the io_context is stopped by
+  /// force.
+  bool join(Ms timeout) {
+    bool drained;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      drained = cv_.wait_for(lock, timeout, [this] { return done_ == threads_.size(); });
+    }
+    if (!drained) io_.stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    done_ = 0;
+    return drained;
+  }
+
+ private:
+  asio::io_context& io_;
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::size_t done_ = 0;
+};
 
 inline engine::Options test_options() {
   engine::Options options;
@@ -122,16 +171,8 @@ class ServerFixture {
     });
     server_->on_connection([this](engine::SessionPtr session) { on_connection(std::move(session)); });
     server_->listen("127.0.0.1", 0);
-    // No work guard: the io_context must run out of work by itself once the
-    // server is closed. The acceptor keeps it busy until then.
-    for (unsigned i = 0; i < threads; ++i) {
-      threads_.emplace_back([this] {
-        io_.run();
-        std::lock_guard<std::mutex> lock(mutex_);
-        ++threads_done_;
-        cv_.notify_all();
-      });
-    }
+    // The acceptor keeps the io_context busy until the server is closed.
+    threads_.start(threads);
   }
 
   ~ServerFixture() {
@@ -158,15 +199,7 @@ class ServerFixture {
   bool shutdown(Ms timeout = 5000ms) {
     shut_down_ = true;
     server_->close();
-    bool drained;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      drained = cv_.wait_for(lock, timeout, [this] { return threads_done_ == threads_.size(); });
-    }
-    if (!drained) io_.stop();
-    for (auto& t : threads_) t.join();
-    threads_.clear();
-    return drained;
+    return threads_.join(timeout);
   }
 
   // --- what the echo handler saw
@@ -278,18 +311,104 @@ class ServerFixture {
 
   asio::io_context io_;
   std::unique_ptr<engine::Server> server_;
-  std::vector<std::thread> threads_;
+  IoThreads threads_{io_};
   bool shut_down_ = false;
 
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::size_t threads_done_ = 0;
   std::map<std::string, engine::SessionPtr> sessions_;
   std::vector<std::string> session_order_;
   std::map<std::string, engine::CloseReason> closes_;
   std::map<std::string, int> close_counts_;
   std::vector<RecordedMessage> messages_;
   std::vector<std::string> logs_;
+};
+
+/// Socket.IO server options for the tests: short heartbeats (200/200 ms) and
+/// a 300 ms connect timeout.
+inline socketio::ServerOptions sio_options() {
+  socketio::ServerOptions options;
+  options.ping_interval = 200ms;
+  options.ping_timeout = 200ms;
+  options.connect_timeout = 300ms;
+  return options;
+}
+
+/// Strings recorded by server-side handlers (any thread), waited on by the test.
+class Recorder {
+ public:
+  void add(std::string item) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    items_.push_back(std::move(item));
+    cv_.notify_all();
+  }
+  std::vector<std::string> items() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return items_;
+  }
+  std::size_t size() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return items_.size();
+  }
+  bool wait_count(std::size_t n, Ms timeout = 3000ms) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] { return items_.size() >= n; });
+  }
+  bool wait_item(const std::string& item, Ms timeout = 3000ms) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] { return std::find(items_.begin(), items_.end(), item) != items_.end(); });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::string> items_;
+};
+
+/// A socketio::Server on its own io_context, run by `threads` threads with
+/// no work guard: once closed, the io_context must run out of work.
+class SioFixture {
+ public:
+  using Setup = std::function<void(socketio::Server&)>;
+
+  /// `setup` runs after the fixture's on_error (and may replace it).
+  explicit SioFixture(const Setup& setup, socketio::ServerOptions options = sio_options(), unsigned threads = 2)
+      : server_(std::make_unique<socketio::Server>(io_, std::move(options))) {
+    server_->on_error([this](const std::string& where, const std::string& what) { errors.add(where + ": " + what); });
+    setup(*server_);
+    server_->listen("127.0.0.1", 0);
+    threads_.start(threads);
+  }
+
+  ~SioFixture() {
+    if (!shut_down_) shutdown();
+    server_.reset();
+    io_.restart();
+    io_.poll();
+  }
+
+  SioFixture(const SioFixture&) = delete;
+  SioFixture& operator=(const SioFixture&) = delete;
+
+  socketio::Server& server() { return *server_; }
+  std::uint16_t port() const { return server_->port(); }
+
+  /// server.close(), then waits for every io thread to return by itself.
+  /// False (and the io_context is stopped by force) if they did not.
+  bool shutdown(Ms timeout = 5000ms) {
+    shut_down_ = true;
+    server_->close();
+    return threads_.join(timeout);
+  }
+
+  /// What server.on_error saw: "where: what".
+  Recorder errors;
+
+ private:
+  asio::io_context io_;
+  std::unique_ptr<socketio::Server> server_;
+  IoThreads threads_{io_};
+  bool shut_down_ = false;
 };
 
 // ---------------------------------------------------------------------------
@@ -629,6 +748,107 @@ class WsClient {
   int http_status_ = 0;
   std::string fail_reason_;
   int pings_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// A Socket.IO client speaking raw frames over WsClient (PINGs are answered by
+// it), so every byte on the wire is the test's.
+
+class SioClient {
+ public:
+  explicit SioClient(std::uint16_t port) : ws_(port, "/socket.io/?EIO=4&transport=websocket") {}
+
+  /// Waits for the WebSocket and the Engine.IO OPEN packet.
+  bool open(Ms timeout = 3000ms) {
+    if (!ws_.wait_open(timeout)) return false;
+    auto m = ws_.next(timeout);
+    if (!m || m->binary || m->data.empty() || m->data[0] != '0') return false;
+    engine_sid = json_member(m->data.substr(1), "sid").value_or("");
+    return !engine_sid.empty();
+  }
+
+  /// Sends CONNECT ("40" + rest) and returns the server's answer (the next
+  /// message).
+  std::string connect(const std::string& rest = "", Ms timeout = 3000ms) {
+    send("40" + rest);
+    return next_text(timeout);
+  }
+
+  /// open() and CONNECT to "/" with `auth`; the socket id, or "" on failure
+  /// (or if anything but the answer came first).
+  std::string open_and_connect(const std::string& auth = "", Ms timeout = 3000ms) {
+    if (!open(timeout)) return {};
+    return sid_of_connect(connect(auth, timeout));
+  }
+
+  /// The same, skipping whatever comes before the answer to the CONNECT: a
+  /// broadcast from another thread to the whole namespace can overtake it.
+  std::string open_and_connect_amid_broadcasts(const std::string& auth, Ms timeout) {
+    if (!open(timeout)) return {};
+    send("40" + auth);
+    std::string reply;
+    if (!wait_for([](const std::string& m) { return m.rfind("40", 0) == 0 || m.rfind("44", 0) == 0; }, timeout,
+                  &reply)) {
+      return {};
+    }
+    return sid_of_connect(reply);
+  }
+
+  void send(const std::string& frame) { ws_.send_text(frame); }
+  void send_binary(const std::string& bytes) { ws_.send_binary(bytes); }
+
+  std::optional<WsMessage> next(Ms timeout = 3000ms) { return ws_.next(timeout); }
+  /// The next message if it is text, else "<binary>" or "<timeout>".
+  std::string next_text(Ms timeout = 3000ms) {
+    auto m = ws_.next(timeout);
+    if (!m) return "<timeout>";
+    if (m->binary) return "<binary>";
+    return m->data;
+  }
+
+  /// Consumes messages until a text one satisfies `pred` (true) or `timeout`.
+  bool wait_for(const std::function<bool(const std::string&)>& pred, Ms timeout, std::string* out = nullptr) {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      auto left = std::chrono::duration_cast<Ms>(deadline - Clock::now());
+      if (left <= 0ms) return false;
+      auto m = ws_.next(left);
+      if (!m) return false;
+      if (!m->binary && pred(m->data)) {
+        if (out) *out = m->data;
+        return true;
+      }
+    }
+  }
+
+  /// Drains what has arrived, calling `f` on each text message.
+  void drain(const std::function<void(const std::string&)>& f, Ms wait = 0ms) {
+    while (auto m = ws_.next(wait)) {
+      if (!m->binary) f(m->data);
+      wait = 0ms;
+    }
+  }
+
+  bool wait_closed(Ms timeout = 3000ms) { return ws_.wait_closed(timeout); }
+  bool is_open() { return ws_.is_open(); }
+  void close() { ws_.close(); }
+
+  /// Sends an acknowledged event and returns the ACK frame ("43<id>[...]").
+  std::string call(const std::string& event_json_array, int id) {
+    send("42" + std::to_string(id) + event_json_array);
+    return next_text();
+  }
+
+  std::string engine_sid;
+
+ private:
+  /// The socket id in a CONNECT answer "40{...}", or "".
+  static std::string sid_of_connect(const std::string& reply) {
+    if (reply.rfind("40{", 0) != 0) return {};
+    return json_member(reply.substr(2), "sid").value_or("");
+  }
+
+  WsClient ws_;
 };
 
 // ---------------------------------------------------------------------------

@@ -28,6 +28,8 @@ namespace {
 using namespace std::chrono_literals;
 using it::Clock;
 using it::Ms;
+using it::SioClient;
+using it::SioFixture;
 using socketio::Ack;
 using socketio::DisconnectReason;
 using socketio::Json;
@@ -60,118 +62,6 @@ constexpr Ms receive_timeout = 5000ms;
 #endif
 
 std::string room_name(int n) { return "room-" + std::to_string(n); }
-
-/// A socketio::Server on its own io_context run by `threads` threads, no
-/// work guard.
-class SioFixture {
- public:
-  using Setup = std::function<void(socketio::Server&)>;
-
-  SioFixture(const Setup& setup, socketio::ServerOptions options, unsigned threads)
-      : server_(std::make_unique<socketio::Server>(io_, std::move(options))) {
-    setup(*server_);
-    server_->listen("127.0.0.1", 0);
-    for (unsigned i = 0; i < threads; ++i) {
-      threads_.emplace_back([this] {
-        io_.run();
-        std::lock_guard<std::mutex> lock(mutex_);
-        ++threads_done_;
-        cv_.notify_all();
-      });
-    }
-  }
-
-  ~SioFixture() {
-    if (!shut_down_) shutdown();
-    server_.reset();
-    io_.restart();
-    io_.poll();
-  }
-
-  SioFixture(const SioFixture&) = delete;
-  SioFixture& operator=(const SioFixture&) = delete;
-
-  socketio::Server& server() { return *server_; }
-  std::uint16_t port() const { return server_->port(); }
-
-  bool shutdown(Ms timeout = 10000ms) {
-    shut_down_ = true;
-    server_->close();
-    bool drained;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      drained = cv_.wait_for(lock, timeout, [this] { return threads_done_ == threads_.size(); });
-    }
-    if (!drained) io_.stop();
-    for (auto& t : threads_) t.join();
-    threads_.clear();
-    return drained;
-  }
-
- private:
-  asio::io_context io_;
-  std::unique_ptr<socketio::Server> server_;
-  std::vector<std::thread> threads_;
-  bool shut_down_ = false;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::size_t threads_done_ = 0;
-};
-
-/// A Socket.IO client in raw frames over it::WsClient.
-class SioClient {
- public:
-  explicit SioClient(std::uint16_t port) : ws_(port, "/socket.io/?EIO=4&transport=websocket") {}
-
-  /// OPEN, then CONNECT with `auth`; the socket id or "".
-  std::string open_and_connect(const std::string& auth = "", Ms timeout = 5000ms) {
-    if (!ws_.wait_open(timeout)) return {};
-    auto open = ws_.next(timeout);
-    if (!open || open->data.rfind("0{", 0) != 0) return {};
-    ws_.send_text("40" + auth);
-    std::string reply;
-    if (!wait_for([&](const std::string& m) { return m.rfind("40", 0) == 0 || m.rfind("44", 0) == 0; }, timeout,
-                  &reply)) {
-      return {};
-    }
-    if (reply.rfind("40{", 0) != 0) return {};
-    return it::json_member(reply.substr(2), "sid").value_or("");
-  }
-
-  /// Consumes messages until one satisfies `pred` (true) or `timeout`.
-  bool wait_for(const std::function<bool(const std::string&)>& pred, Ms timeout, std::string* out = nullptr) {
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-      auto left = std::chrono::duration_cast<Ms>(deadline - Clock::now());
-      if (left <= 0ms) return false;
-      auto m = ws_.next(left);
-      if (!m) return false;
-      ++received_;
-      if (!m->binary && pred(m->data)) {
-        if (out) *out = m->data;
-        return true;
-      }
-    }
-  }
-
-  /// Drains what has arrived, calling `f` on each text message.
-  void drain(const std::function<void(const std::string&)>& f, Ms wait = 0ms) {
-    while (auto m = ws_.next(wait)) {
-      ++received_;
-      if (!m->binary) f(m->data);
-      wait = 0ms;
-    }
-  }
-
-  void send(const std::string& frame) { ws_.send_text(frame); }
-  bool wait_closed(Ms timeout) { return ws_.wait_closed(timeout); }
-  bool is_open() { return ws_.is_open(); }
-  std::size_t received() const { return received_; }
-
- private:
-  it::WsClient ws_;
-  std::size_t received_ = 0;
-};
 
 /// What the server side knows of the connected sockets (any thread).
 class Registry {
@@ -255,7 +145,7 @@ TEST_CASE("a worker thread emits, joins and leaves while clients come and go", "
   std::vector<std::unique_ptr<SioClient>> steady;
   for (int i = 0; i < steady_clients; ++i) {
     steady.push_back(std::make_unique<SioClient>(f.port()));
-    REQUIRE(!steady.back()->open_and_connect("{\"steady\":true}").empty());
+    REQUIRE(!steady.back()->open_and_connect_amid_broadcasts("{\"steady\":true}", 5000ms).empty());
     steady.back()->send("420[\"join\",\"" + room_name(i) + "\"]");
   }
   REQUIRE(it::eventually([&] { return registry.steady().size() == steady_clients; }));
@@ -319,7 +209,7 @@ TEST_CASE("a worker thread emits, joins and leaves while clients come and go", "
       const std::string room = room_name(slot % room_count);
       for (int round = 0; Clock::now() < churn_deadline || round == 0; ++round) {
         SioClient c(f.port());
-        if (c.open_and_connect("", receive_timeout).empty()) {
+        if (c.open_and_connect_amid_broadcasts("", receive_timeout).empty()) {
           fail("slot " + std::to_string(slot) + " round " + std::to_string(round) + ": no CONNECT");
           return;
         }

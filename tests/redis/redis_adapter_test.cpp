@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "engineio/session.hpp"
+#include "fake_sockets.hpp"
 #include "redis/msgpack_codec.hpp"
 #include "redis/redis_client.hpp"
 #include "redis_server.hpp"
@@ -53,35 +53,20 @@ void settle(asio::io_context& io, std::chrono::milliseconds time = 300ms) {
 class Node {
  public:
   Node(asio::io_context& io, socketio::RedisAdapterOptions options)
-      : io_(io),
-        core_(std::make_shared<socketio::detail::ServerCore>(io, socketio::ServerOptions{},
-                                                             socketio::make_redis_adapter(io, std::move(options)))) {
-    core_->of("/");
+      : server_(io, socketio::ServerOptions{}, socketio::make_redis_adapter(io, std::move(options))) {
+    server_.nsp("/");
   }
   ~Node() { close(); }
 
-  socketio::Namespace& nsp(const std::string& name = "/") { return core_->of(name); }
+  socketio::Namespace& nsp(const std::string& name = "/") { return server_.nsp(name); }
 
   /// A connected socket that counts the events reaching it.
   SocketPtr connect(const std::string& name = "/") {
-    auto& ns = nsp(name);
-    auto before = ns.sockets();
-    auto session = std::make_shared<socketio::engine::SessionImpl>(
-        io_, "engine-" + std::to_string(sessions_.size()), socketio::engine::SessionConfig{},
-        socketio::engine::RequestInfo{}, nullptr, nullptr);
-    auto client = std::make_shared<socketio::detail::Client>(core_, session);
-    client->start();
-    sessions_.push_back(session);
-    session->deliver_message(name == "/" ? "0" : "0" + name + ",", false);
-    for (auto& socket : ns.sockets()) {
-      if (std::find(before.begin(), before.end(), socket) != before.end()) continue;
-      socket->on_any_outgoing([this, id = socket->id()](const std::string& event, const Args& args) {
-        received_[id].push_back(Json::array({event, Json(static_cast<const Json::Array&>(args))}));
-      });
-      return socket;
-    }
-    FAIL("no socket admitted");
-    return nullptr;
+    auto socket = server_.connect(name);
+    socket->on_any_outgoing([this, id = socket->id()](const std::string& event, const Args& args) {
+      received_[id].push_back(Json::array({event, Json(static_cast<const Json::Array&>(args))}));
+    });
+    return socket;
   }
 
   /// [event, [args...]] of every event that reached the socket.
@@ -95,15 +80,12 @@ class Node {
   void close() {
     if (closed_) return;
     closed_ = true;
-    for (auto& session : sessions_) session->deliver_close(socketio::engine::CloseReason::transport_close);
-    sessions_.clear();
-    core_->close();
+    server_.close_sessions();
+    server_.core().close();
   }
 
  private:
-  asio::io_context& io_;
-  std::shared_ptr<socketio::detail::ServerCore> core_;
-  std::vector<std::shared_ptr<socketio::engine::SessionImpl>> sessions_;
+  socketio::test::FakeServer server_;
   std::map<std::string, std::vector<Json>> received_;
   bool closed_ = false;
 };

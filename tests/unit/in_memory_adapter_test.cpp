@@ -9,19 +9,18 @@
 // objects: they build a detail::ServerCore with an adapter subclass that
 // makes select() public, and connect sockets by handing CONNECT packets to
 // detail::Client through an engine::SessionImpl that has no transport (its
-// handlers run inline; the io_context is never run there either).
+// handlers run inline; the io_context is never run there either): the
+// FakeServer of tests/support/fake_sockets.hpp.
 
 #include <catch2/catch.hpp>
 
-#include <algorithm>
 #include <asio/io_context.hpp>
-#include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "engineio/session.hpp"
+#include "fake_sockets.hpp"
 #include "socketio/adapter.hpp"
 #include "socketio/core.hpp"
 #include "socketio/namespace.hpp"
@@ -59,23 +58,10 @@ struct ServerHarness {
 class SocketHarness {
  public:
   SocketHarness()
-      : core_(std::make_shared<socketio::detail::ServerCore>(
-            io_, socketio::ServerOptions{},
-            [](socketio::Namespace& nsp) { return std::make_unique<SelectingAdapter>(nsp); })) {}
+      : server_(io_, socketio::ServerOptions{},
+                [](socketio::Namespace& nsp) { return std::make_unique<SelectingAdapter>(nsp); }) {}
 
-  ~SocketHarness() {
-    // Closing each session runs Client::on_engine_close inline: every socket
-    // leaves its namespace and the session drops its handlers (which hold
-    // the client), so nothing is leaked.
-    for (auto& session : sessions_) session->deliver_close(socketio::engine::CloseReason::transport_close);
-    sessions_.clear();
-    core_.reset();
-  }
-
-  SocketHarness(const SocketHarness&) = delete;
-  SocketHarness& operator=(const SocketHarness&) = delete;
-
-  socketio::Namespace& nsp(const std::string& name = "/x") { return core_->of(name); }
+  socketio::Namespace& nsp(const std::string& name = "/x") { return server_.nsp(name); }
   /// Runs what is queued (strand jobs, posted callbacks) until idle.
   void run() {
     io_.restart();
@@ -86,35 +72,11 @@ class SocketHarness {
   }
 
   /// A new socket in namespace `name` (its own engine session and client).
-  SocketPtr connect(const std::string& name = "/x") {
-    auto& ns = nsp(name);
-    auto before = ns.sockets();
-    auto session = std::make_shared<socketio::engine::SessionImpl>(
-        io_, "engine-" + std::to_string(sessions_.size()), socketio::engine::SessionConfig{},
-        socketio::engine::RequestInfo{}, nullptr, nullptr);
-    auto client = std::make_shared<socketio::detail::Client>(core_, session);
-    client->start();
-    sessions_.push_back(session);
-    // The Engine.IO layer hands Socket.IO the text after its "4".
-    session->deliver_message(name == "/" ? "0" : "0" + name + ",", false);
-    for (auto& socket : ns.sockets()) {
-      if (std::find(before.begin(), before.end(), socket) == before.end()) {
-        session_of_[socket->id()] = session;
-        return socket;
-      }
-    }
-    FAIL("no socket was admitted to " << name);
-    return nullptr;
-  }
-
+  SocketPtr connect(const std::string& name = "/x") { return server_.connect(name); }
   /// Hands a Socket.IO packet (text form) to the socket's connection.
-  void deliver(const SocketPtr& socket, const std::string& text) {
-    session_of_.at(socket->id())->deliver_message(text, false);
-  }
+  void deliver(const SocketPtr& socket, const std::string& text) { server_.deliver(socket, text); }
   /// Closes the socket's engine session (as a vanished transport would).
-  void close(const SocketPtr& socket) {
-    session_of_.at(socket->id())->deliver_close(socketio::engine::CloseReason::transport_close);
-  }
+  void close(const SocketPtr& socket) { server_.close(socket); }
 
   /// Ids of the sockets `options` selects.
   Ids select(const BroadcastOptions& options, const std::string& name = "/x") {
@@ -127,9 +89,7 @@ class SocketHarness {
 
  private:
   asio::io_context io_;  // first: outlives everything below
-  std::shared_ptr<socketio::detail::ServerCore> core_;
-  std::vector<std::shared_ptr<socketio::engine::SessionImpl>> sessions_;
-  std::map<SocketId, std::shared_ptr<socketio::engine::SessionImpl>> session_of_;
+  socketio::test::FakeServer server_;
 };
 
 BroadcastOptions selection(Rooms rooms, Rooms except = {}) {

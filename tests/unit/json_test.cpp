@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "random_inputs.hpp"
 #include "socketio/error.hpp"
 #include "socketio/json.hpp"
 
@@ -538,44 +539,29 @@ TEST_CASE("Json: equality is deep and numeric like JavaScript", "[json]") {
 
 namespace {
 
+/// Any JSON value: finite numbers only, short strings and containers.
 Json random_json(std::mt19937_64& rng, int depth) {
-  std::uniform_int_distribution<int> kind(0, depth > 4 ? 5 : 7);
-  switch (kind(rng)) {
-    case 0: return Json();
-    case 1: return Json(rng() % 2 == 0);
-    case 2: return Json(static_cast<std::int64_t>(rng()) >> (rng() % 64));
-    case 3: {
-      // Any finite double, from random bits.
-      double value;
-      do {
-        const std::uint64_t bits = rng();
-        std::memcpy(&value, &bits, sizeof value);
-      } while (!std::isfinite(value));
-      return Json(value);
-    }
-    case 4: {
-      std::string text;
-      const std::size_t length = rng() % 12;
-      const char* pieces[] = {"a", "\"", "\\", "\n", "\x01", "\xC3\xA9", "\xF0\x9F\x98\x80", "/", " ", "\x7f"};
-      for (std::size_t i = 0; i < length; ++i) text += pieces[rng() % 10];
-      return Json(std::move(text));
-    }
-    case 5: return Json(static_cast<double>(static_cast<std::int32_t>(rng())) / 1024);
-    case 6: {
-      Json array = Json::array();
-      const std::size_t length = rng() % 5;
-      for (std::size_t i = 0; i < length; ++i) array.push_back(random_json(rng, depth + 1));
-      return array;
-    }
-    default: {
-      Json object = Json::object();
-      const std::size_t length = rng() % 5;
-      for (std::size_t i = 0; i < length; ++i) {
-        object["k" + std::to_string(rng() % 8)] = random_json(rng, depth + 1);
+  return socketio::test::random_json_tree(rng, depth, 6, 5, 8, [](std::mt19937_64& rng, int kind) {
+    switch (kind) {  // 0 to 2: null, bool, int64 (random_json_tree)
+      case 3: {
+        // Any finite double, from random bits.
+        double value;
+        do {
+          const std::uint64_t bits = rng();
+          std::memcpy(&value, &bits, sizeof value);
+        } while (!std::isfinite(value));
+        return Json(value);
       }
-      return object;
+      case 4: {
+        std::string text;
+        const std::size_t length = rng() % 12;
+        const char* pieces[] = {"a", "\"", "\\", "\n", "\x01", "\xC3\xA9", "\xF0\x9F\x98\x80", "/", " ", "\x7f"};
+        for (std::size_t i = 0; i < length; ++i) text += pieces[rng() % 10];
+        return Json(std::move(text));
+      }
+      default: return Json(static_cast<double>(static_cast<std::int32_t>(rng())) / 1024);
     }
-  }
+  });
 }
 
 }  // namespace
@@ -594,21 +580,13 @@ TEST_CASE("Json: dump then parse gives back an equal value", "[json]") {
 
 TEST_CASE("Json: random garbage never crashes the parser", "[json]") {
   std::mt19937_64 rng(777);
-  const char* tokens[] = {"[", "]", "{", "}", ",", ":", "\"", "\\", "\\u", "d800", "0", "1",
-                          "-", ".", "e", "true", "null", " ", "\"k\"", "\xFF", "\xED\xA0",
-                          "\x00", "1e400", "9999999999999999999999"};
+  const std::string_view tokens[] = {"["sv, "]"sv, "{"sv, "}"sv, ","sv, ":"sv, "\""sv, "\\"sv,
+                                     "\\u"sv, "d800"sv, "0"sv, "1"sv, "-"sv, "."sv, "e"sv, "true"sv,
+                                     "null"sv, " "sv, "\"k\""sv, "\xFF"sv, "\xED\xA0"sv, "\x00"sv,
+                                     "1e400"sv, "9999999999999999999999"sv};
   std::size_t accepted = 0;
   for (int i = 0; i < 20000; ++i) {
-    std::string text;
-    const std::size_t length = rng() % 24;
-    for (std::size_t k = 0; k < length; ++k) {
-      if (rng() % 4 == 0) {
-        text += static_cast<char>(rng());
-      } else {
-        const char* token = tokens[rng() % (sizeof tokens / sizeof *tokens)];
-        text.append(token, token[0] == '\0' ? 1 : std::char_traits<char>::length(token));
-      }
-    }
+    const std::string text = socketio::test::random_mix(rng, rng() % 24, tokens, 4);
     std::error_code ec;
     const Json value = Json::parse(text, ec);
     if (!ec) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "random_inputs.hpp"
 #include "redis/msgpack_codec.hpp"
 #include "socketio/json.hpp"
 
@@ -380,46 +381,31 @@ TEST_CASE("msgpack: nesting is limited", "[msgpack]") {
 
 namespace {
 
+/// Any value MessagePack carries: binary, NaN and infinities included.
 Json random_json(std::mt19937_64& rng, int depth) {
-  std::uniform_int_distribution<int> kind(0, depth > 4 ? 6 : 8);
-  switch (kind(rng)) {
-    case 0: return Json();
-    case 1: return Json(rng() % 2 == 0);
-    case 2: return Json(static_cast<std::int64_t>(rng()) >> (rng() % 64));
-    case 3: {
-      double value;
-      const std::uint64_t bits = rng();
-      std::memcpy(&value, &bits, sizeof value);  // any double, NaN and infinities included
-      return Json(value);
-    }
-    case 4: {
-      std::string text;
-      const std::size_t length = rng() % 40;
-      const char* pieces[] = {"a", "\"", "\\", "\n", "\x01", "\xC3\xA9", "\xF0\x9F\x98\x80", "", " "};
-      for (std::size_t i = 0; i < length; ++i) text += pieces[rng() % 9];
-      return Json(std::move(text));
-    }
-    case 5: {
-      Binary bytes(rng() % 300);
-      for (auto& b : bytes) b = static_cast<std::uint8_t>(rng());
-      return Json(std::move(bytes));
-    }
-    case 6: return Json(static_cast<std::int64_t>(rng() % 70000) - 35000);
-    case 7: {
-      Json array = Json::array();
-      const std::size_t length = rng() % 20;
-      for (std::size_t i = 0; i < length; ++i) array.push_back(random_json(rng, depth + 1));
-      return array;
-    }
-    default: {
-      Json object = Json::object();
-      const std::size_t length = rng() % 20;
-      for (std::size_t i = 0; i < length; ++i) {
-        object["k" + std::to_string(rng() % 24)] = random_json(rng, depth + 1);
+  return socketio::test::random_json_tree(rng, depth, 7, 20, 24, [](std::mt19937_64& rng, int kind) {
+    switch (kind) {  // 0 to 2: null, bool, int64 (random_json_tree)
+      case 3: {
+        double value;
+        const std::uint64_t bits = rng();
+        std::memcpy(&value, &bits, sizeof value);  // any double, NaN and infinities included
+        return Json(value);
       }
-      return object;
+      case 4: {
+        std::string text;
+        const std::size_t length = rng() % 40;
+        const char* pieces[] = {"a", "\"", "\\", "\n", "\x01", "\xC3\xA9", "\xF0\x9F\x98\x80", "", " "};
+        for (std::size_t i = 0; i < length; ++i) text += pieces[rng() % 9];
+        return Json(std::move(text));
+      }
+      case 5: {
+        Binary bytes(rng() % 300);
+        for (auto& b : bytes) b = static_cast<std::uint8_t>(rng());
+        return Json(std::move(bytes));
+      }
+      default: return Json(static_cast<std::int64_t>(rng() % 70000) - 35000);
     }
-  }
+  });
 }
 
 }  // namespace
@@ -443,25 +429,18 @@ TEST_CASE("msgpack: random and mutated input never crashes the decoder", "[msgpa
   // bytes and lengths, half are real encodings with bytes flipped, cut,
   // inserted or removed. Whatever decodes must survive a round trip.
   std::mt19937_64 rng(20240601);
-  const unsigned char headers[] = {0x00, 0x7f, 0x80, 0x81, 0x8f, 0x90, 0x91, 0x9f, 0xa0, 0xa1,
-                                   0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8,
-                                   0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf, 0xd0, 0xd1, 0xd2,
-                                   0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xdb, 0xdc,
-                                   0xdd, 0xde, 0xdf, 0xe0, 0xff};
+  const char headers[] = {'\x00', '\x7f', '\x80', '\x81', '\x8f', '\x90', '\x91', '\x9f', '\xa0',
+                          '\xa1', '\xbf', '\xc0', '\xc1', '\xc2', '\xc3', '\xc4', '\xc5', '\xc6',
+                          '\xc7', '\xc8', '\xc9', '\xca', '\xcb', '\xcc', '\xcd', '\xce', '\xcf',
+                          '\xd0', '\xd1', '\xd2', '\xd3', '\xd4', '\xd5', '\xd6', '\xd7', '\xd8',
+                          '\xd9', '\xda', '\xdb', '\xdc', '\xdd', '\xde', '\xdf', '\xe0', '\xff'};
   std::vector<std::string> seeds;
   for (int i = 0; i < 64; ++i) seeds.push_back(mp::encode(random_json(rng, 0)));
   std::size_t decoded = 0;
   for (int i = 0; i < 20000; ++i) {
     std::string input;
     if (i % 2 == 0) {
-      const std::size_t length = rng() % 24;
-      for (std::size_t k = 0; k < length; ++k) {
-        if (rng() % 3 == 0) {
-          input += static_cast<char>(rng());
-        } else {
-          input += static_cast<char>(headers[rng() % sizeof headers]);
-        }
-      }
+      input = socketio::test::random_mix(rng, rng() % 24, headers, 3);
     } else {
       input = seeds[rng() % seeds.size()];
       const int edits = 1 + static_cast<int>(rng() % 4);
@@ -470,7 +449,7 @@ TEST_CASE("msgpack: random and mutated input never crashes the decoder", "[msgpa
         switch (rng() % 4) {
           case 0: input[at] = static_cast<char>(rng()); break;
           case 1: input.resize(at); break;
-          case 2: input.insert(at, 1, static_cast<char>(headers[rng() % sizeof headers])); break;
+          case 2: input.insert(at, 1, headers[rng() % sizeof headers]); break;
           default: input.erase(at, 1); break;
         }
       }

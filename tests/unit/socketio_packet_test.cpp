@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "random_inputs.hpp"
 #include "socketio/error.hpp"
 #include "socketio/json.hpp"
 #include "socketio/packet.hpp"
@@ -503,14 +504,7 @@ TEST_CASE("sio decode: random garbage never crashes the decoder", "[sio]") {
   for (int i = 0; i < 20000; ++i) {
     std::string input;
     if (rng() % 3 == 0) input = prefixes[rng() % (sizeof prefixes / sizeof *prefixes)];
-    const std::size_t count = rng() % 16;
-    for (std::size_t k = 0; k < count; ++k) {
-      if (rng() % 5 == 0) {
-        input += static_cast<char>(rng());
-      } else {
-        input += pieces[rng() % (sizeof pieces / sizeof *pieces)];
-      }
-    }
+    input += socketio::test::random_mix(rng, rng() % 16, pieces, 5);
     std::optional<Packet> packet;
     std::error_code ec;
     if (rng() % 4 == 0) {

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "no
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { HOST, findFreePort, startProcess, waitForPort } from "./process.mjs";
+import { HOST, findFreePort, startProcess, waitForPort } from "../../interop/lib/process.mjs";
 
 export const NGINX = process.env.NGINX || "/usr/sbin/nginx";
 const TEMPLATE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "examples", "cluster", "nginx.conf.template");

@@ -14,10 +14,11 @@
 //
 // CLUSTER_VERBOSE=1 prints every node's output when the cluster stops.
 
+import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { HOST, startProcess } from "./process.mjs";
+import { HOST, startProcess } from "../../interop/lib/process.mjs";
 import { startRedis } from "./redis.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -107,4 +108,17 @@ export async function startCluster(kinds, { requestsTimeout, extraArgs } = {}) {
     throw err;
   }
   return { redis, nodes, stop: stopAll };
+}
+
+/**
+ * Stops every node (SIGTERM by PID, SIGKILL after 5 s) and asserts that each one was still
+ * running and exited by itself with code 0.
+ */
+export async function stopNodesExpectingExit0(nodes) {
+  const results = await Promise.all(nodes.map((n) => n.stop()));
+  const problems = results
+    .map((r, i) => ({ r, n: nodes[i] }))
+    .filter(({ r }) => r.wasDead || r.killed || r.code !== 0)
+    .map(({ r, n }) => `${n.kind} node ${n.name}: ${r.wasDead ? "had died before" : r.killed ? "did not exit within 5 s (killed)" : `exit code ${r.code}, signal ${r.signal}`}\n${n.output().stderr.slice(-2000)}`);
+  assert.ok(problems.length === 0, problems.join("\n"));
 }

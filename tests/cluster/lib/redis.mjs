@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { HOST, findFreePort, startProcess } from "./process.mjs";
+import { HOST, findFreePort, startProcess } from "../../interop/lib/process.mjs";
 
 const REDIS_SERVER = process.env.REDIS_SERVER || "redis-server";
 

@@ -1,4 +1,5 @@
-// Child processes of the cluster tests: started with a ready check, stopped by PID.
+// Child processes of the interop and cluster tests: started with a ready check, stopped by PID.
+// Nothing here comes from npm, so tests/cluster/ imports it too.
 //
 //   const p = await startProcess({ command, args, label, ready: /regex on stdout+stderr/ });
 //   p.pid, p.match (the ready regex's match), p.output(), p.alive
@@ -32,13 +33,13 @@ for (const [sig, n] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]]) {
   });
 }
 
-/** A TCP port of 127.0.0.1 that was free a moment ago. */
-export function findFreePort() {
+/** A TCP port that was free a moment ago on 127.0.0.1 (bind port 0, read it, close). */
+export function findFreePort(host = HOST) {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
     srv.once("error", reject);
-    srv.listen({ port: 0, host: HOST, exclusive: true }, () => {
+    srv.listen({ port: 0, host, exclusive: true }, () => {
       const { port } = srv.address();
       srv.close((err) => (err ? reject(err) : resolve(port)));
     });
@@ -64,11 +65,21 @@ export async function waitForPort(port, timeoutMs = 10000) {
 }
 
 /**
- * Spawns `command args`; resolves when `ready` (a RegExp) matches its output (stdout and
- * stderr together), or when `readyCheck()` resolves if given instead. Rejects (after killing
- * the child) if it exits first or nothing happens within readyTimeoutMs.
+ * Spawns `command args`; resolves when `ready` (a RegExp) matches its output (stdout or
+ * stderr; only stdout with readyOnStdout), or when `readyCheck()` resolves if given instead.
+ * Rejects (after killing the child) if it exits first or nothing happens within readyTimeoutMs.
  */
-export function startProcess({ command, args = [], label = command, ready, readyCheck, readyTimeoutMs = 15000, cwd, env }) {
+export function startProcess({
+  command,
+  args = [],
+  label = command,
+  ready,
+  readyOnStdout = false,
+  readyCheck,
+  readyTimeoutMs = 15000,
+  cwd,
+  env,
+}) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], cwd, env: env ?? process.env });
     running.add(child);
@@ -82,7 +93,7 @@ export function startProcess({ command, args = [], label = command, ready, ready
       });
     });
     const describe = () =>
-      `${label} (${command} ${args.join(" ")})\n--- stdout ---\n${stdout.slice(-3000)}\n--- stderr ---\n${stderr.slice(-3000)}`;
+      `${label} (${command} ${args.join(" ")})\n--- stdout ---\n${stdout.slice(-4000)}\n--- stderr ---\n${stderr.slice(-4000)}`;
 
     const fail = (message) => {
       if (settled) return;
@@ -101,7 +112,7 @@ export function startProcess({ command, args = [], label = command, ready, ready
 
     const onOutput = () => {
       if (!ready || settled) return;
-      const m = ready.exec(stdout) || ready.exec(stderr);
+      const m = ready.exec(stdout) || (readyOnStdout ? null : ready.exec(stderr));
       if (m) succeed(m);
     };
     child.stdout.setEncoding("utf8");
