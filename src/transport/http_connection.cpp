@@ -39,9 +39,12 @@ constexpr auto close_timeout = std::chrono::seconds(5);
 
 /// Bytes an idle connection's pending receive can take. The receive is
 /// where an idle connection waits; its buffer is part of the connection, so
-/// it is small. Most Engine.IO frames fit (one recv per message); longer
-/// ones continue into the per-thread buffer below.
-constexpr std::size_t inline_read_size = 64;
+/// it is small. A message that fits costs one recv and no EAGAIN (a short
+/// read tells Asio the socket is drained); a longer one continues into the
+/// per-thread buffer below and costs a recv more plus the EAGAIN of the next
+/// wait. 128 bytes holds a typical Socket.IO event with its frame header
+/// (the benchmark's echo message is 76).
+constexpr std::size_t inline_read_size = 128;
 /// Where the rest of a read lands: one per thread, not per connection.
 constexpr std::size_t scratch_size = 64 * 1024;
 char* scratch() {
