@@ -149,7 +149,14 @@ class Connection final : public HttpConnectionBase,
       head += std::to_string(response.body.size());
       head += "\r\n";
     }
-    if (close_after_response_) head += "Connection: close\r\n";
+    if (close_after_response_) {
+      head += "Connection: close\r\n";
+    } else {
+      // As Node's server: tells pooling clients (Node's agent, browsers)
+      // when we drop an idle connection, so they stop reusing it before
+      // and do not race our keep-alive timeout with a new request.
+      head += "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n";
+    }
     head += "\r\n";
     if (!head_only) out->body = std::move(response.body);
     write_http(std::move(out), [](Connection& self) { self.after_response(); });
