@@ -64,6 +64,13 @@ endif()
 get_target_property(_socketio_asio_defines socketio::asio INTERFACE_COMPILE_DEFINITIONS)
 list(TRANSFORM _socketio_asio_defines PREPEND "-D")
 list(JOIN _socketio_asio_defines " " SOCKETIO_PC_DEFINES)
+# libcrypto (the WebSocket handshake's SHA-1) is a private dependency: a
+# shared libsocketio brings it itself, a static one needs it on the link line.
+if(BUILD_SHARED_LIBS)
+  set(SOCKETIO_PC_STATIC_LIBS "")
+else()
+  set(SOCKETIO_PC_STATIC_LIBS " -lcrypto")
+endif()
 set(SOCKETIO_PC_PREFIX "@SOCKETIO_PC_PREFIX@")  # filled in at install time
 configure_file("${PROJECT_SOURCE_DIR}/cmake/socketio.pc.in"
   "${PROJECT_BINARY_DIR}/socketio.pc.stage" @ONLY)

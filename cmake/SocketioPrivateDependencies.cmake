@@ -1,12 +1,11 @@
 # Header-only libraries used inside src/ only. They never appear in a public
 # header, so consumers do not need them (not even for a static build).
 
-find_package(websocketpp CONFIG QUIET)
-find_path(SOCKETIO_WEBSOCKETPP_INCLUDE_DIR websocketpp/server.hpp
-  HINTS ${WEBSOCKETPP_INCLUDE_DIR})
-if(NOT SOCKETIO_WEBSOCKETPP_INCLUDE_DIR)
-  message(FATAL_ERROR "socketio: websocketpp not found; install libwebsocketpp-dev")
-endif()
+# The WebSocket handshake's SHA-1 comes from OpenSSL's libcrypto, linked
+# privately (a static build's consumers find it through socketioConfig).
+# websocketpp is no longer needed by the library (our own HTTP/WebSocket
+# front end replaced it); the integration tests still use it as a client.
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 
 # RapidJSON's config sets only RAPIDJSON_INCLUDE_DIRS, no target.
 find_package(RapidJSON CONFIG QUIET)

@@ -7,7 +7,9 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Debian packages. --no-install-recommends matters: libasio-dev recommends
-# ~175 MB of Boost that nothing here uses.
+# ~175 MB of Boost that nothing here uses. libwebsocketpp-dev is for the
+# integration tests only (their WebSocket client); libssl-dev gives the
+# library libcrypto (SHA-1 of the WebSocket handshake).
 APT_PACKAGES=(
   build-essential cmake pkg-config git
   libasio-dev libwebsocketpp-dev rapidjson-dev catch2 zlib1g-dev libssl-dev

@@ -1,5 +1,5 @@
 #pragma once
-// The HTTP front end's view of requests, free of websocketpp types, so that
+// The HTTP front end's view of requests, free of socket and parser types, so that
 // transports and the engine server can be written and tested without it.
 
 #include <cstdint>
@@ -56,8 +56,8 @@ using WsConnectionPtr = std::shared_ptr<WsConnection>;
 /// payload is `bytes` itself (moved, not copied), so a broadcast hands the
 /// same immutable frame to every recipient. A text packet that is not valid
 /// UTF-8 gets no frame (WebSocket connections refuse to send it, as before).
-/// Thread-safe. Defined by the front end (the only code that knows
-/// websocketpp).
+/// Thread-safe. Defined by the front end (the only code that knows the
+/// WebSocket framing).
 engine::EncodedPacket make_ws_packet(std::string bytes, bool binary);
 
 /// Receives what arrives on one WebSocket connection (on the connection's

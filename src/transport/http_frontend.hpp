@@ -1,7 +1,8 @@
 #pragma once
 // The HTTP/WebSocket front end: one listening port serving plain HTTP
 // requests (long-polling GET/POST, anything else the host wants) and
-// WebSocket upgrades. The only code that knows websocketpp.
+// WebSocket upgrades. Our own HTTP/1.1 and RFC 6455 code on standalone Asio
+// (http_connection.hpp and the parsers it uses); this class only listens.
 //
 // Threading: runs on a caller-supplied io_context, any number of threads.
 // Handler calls for one TCP connection come one at a time, but calls for

@@ -51,7 +51,7 @@ TEST_CASE("polling handshake answers OPEN with Node's headers", "[engine][pollin
   REQUIRE(r.body.size() > 2);
   CHECK(r.body.compare(0, 2, "0{") == 0);
   CHECK(r.header("Content-Type") == "text/plain; charset=UTF-8");
-  CHECK(lower(r.header("Connection")) == "close");
+  CHECK(lower(r.header("Connection")) != "close");  // persistent: HTTP/1.1 keep-alive
   CHECK(r.header("Cache-Control").find("no-store") != std::string::npos);
   CHECK(r.header("Content-Length") == std::to_string(r.body.size()));
 

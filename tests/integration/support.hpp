@@ -465,8 +465,29 @@ inline void parse_http_response(HttpResult& result) {
   result.received = true;
 }
 
-/// Sends `bytes` as they are and reads until the server closes the
-/// connection or `timeout` passes (then the client closes it).
+/// True once `data` holds a whole HTTP response: its head and as many body
+/// bytes as its Content-Length says (none without one, e.g. a 101).
+inline bool response_complete(std::string_view data) {
+  const auto header_end = data.find("\r\n\r\n");
+  if (header_end == std::string_view::npos) return false;
+  std::size_t length = 0;
+  std::size_t pos = data.find("\r\n") + 2;
+  while (pos < header_end) {
+    const auto eol = data.find("\r\n", pos);
+    const std::string line = lower(std::string(data.substr(pos, eol - pos)));
+    if (line.rfind("content-length:", 0) == 0) {
+      try {
+        length = std::stoul(line.substr(15));
+      } catch (const std::exception&) {
+      }
+    }
+    pos = eol + 2;
+  }
+  return data.size() >= header_end + 4 + length;
+}
+
+/// Sends `bytes` as they are and reads one response, or until the server
+/// closes the connection, or until `timeout` passes (then the client closes it).
 inline HttpResult http_raw(std::uint16_t port, const std::string& bytes, Ms timeout = 5000ms) {
   HttpResult result;
   asio::io_context io;
@@ -484,7 +505,15 @@ inline HttpResult http_raw(std::uint16_t port, const std::string& bytes, Ms time
           // A write error (the server may refuse early and reset) is not
           // final: read whatever it answered.
           if (wec) result.error = "write: " + wec.message();
-          asio::async_read(socket, buffer, asio::transfer_all(), [&](const std::error_code& rec, std::size_t) {
+          // Until the server closes the connection or one whole response
+          // (head and Content-Length body) is in: connections are
+          // persistent, the server does not close after responding.
+          auto complete = [&](const std::error_code& rec, std::size_t) -> std::size_t {
+            if (rec) return 0;
+            std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
+            return response_complete(data) ? 0 : 65536;
+          };
+          asio::async_read(socket, buffer, complete, [&](const std::error_code& rec, std::size_t) {
             if (rec && rec != asio::error::eof && result.error.empty()) result.error = "read: " + rec.message();
             done = true;
           });
