@@ -28,7 +28,7 @@
 #include "socketio/ack.hpp"
 #include "socketio/args.hpp"
 #include "socketio/broadcast_operator.hpp"
-#include "socketio/detail/handler_traits.hpp"
+#include "socketio/detail/handler_table.hpp"
 #include "socketio/disconnect_reason.hpp"
 #include "socketio/error.hpp"
 #include "socketio/fwd.hpp"
@@ -85,12 +85,12 @@ class Socket : public std::enable_shared_from_this<Socket> {
   /// with from_json. Several handlers for one event run in order.
   template <class F>
   void on(const std::string& event, F&& handler) {
-    add_handler(event, detail::adapt_handler(std::forward<F>(handler)), false);
+    handlers_.add(detail::make_handler_node(event, false, std::forward<F>(handler)));
   }
   /// As on(), removed after the first call.
   template <class F>
   void once(const std::string& event, F&& handler) {
-    add_handler(event, detail::adapt_handler(std::forward<F>(handler)), true);
+    handlers_.add(detail::make_handler_node(event, true, std::forward<F>(handler)));
   }
   /// Removes every handler of `event`.
   void off(const std::string& event);
@@ -150,7 +150,6 @@ class Socket : public std::enable_shared_from_this<Socket> {
 
   Socket(Namespace& nsp, std::shared_ptr<detail::Client> client, SocketId id, Handshake handshake);
 
-  void add_handler(const std::string& event, detail::EventHandler handler, bool once);
   void emit_with_ack_impl(std::string event, Args args, AckCallback callback,
                           std::optional<std::chrono::milliseconds> timeout);
   void send_ack(std::uint64_t id, Args args);
@@ -161,15 +160,11 @@ class Socket : public std::enable_shared_from_this<Socket> {
   void on_close(DisconnectReason reason);
   void dispatch(Args packet, std::optional<std::uint64_t> ack_id);
   void notify_outgoing(const Args& packet);
-  bool has_outgoing_listeners() const noexcept { return !outgoing_any_.empty(); }
+  bool has_outgoing_listeners() const noexcept { return hooks_ && !hooks_->outgoing_any.empty(); }
   void register_ack(std::uint64_t id, AckCallback callback, std::optional<std::chrono::milliseconds> timeout);
   template <class F>
   void run_on_strand(F&& f);
 
-  struct Listener {
-    detail::EventHandler handler;
-    bool once = false;
-  };
   struct PendingAck;
 
   Namespace& nsp_;
@@ -178,17 +173,22 @@ class Socket : public std::enable_shared_from_this<Socket> {
   Handshake handshake_;
   Json data_ = Json::object();  // Node: socket.data starts as {}
   std::atomic<bool> connected_{true};
-  /// Per event, its handlers. Each list is immutable once published and
-  /// replaced on change, so an event takes a reference to it rather than a
-  /// copy (a handler may add or remove handlers while the list runs).
-  using Listeners = std::vector<Listener>;
-  std::map<std::string, std::shared_ptr<const Listeners>, std::less<>> listeners_;
-  std::vector<AnyHandler> any_;
-  std::vector<AnyHandler> outgoing_any_;
-  std::vector<PacketMiddleware> middlewares_;
-  std::vector<DisconnectHandler> disconnecting_;
-  std::vector<DisconnectHandler> disconnect_;
-  std::vector<ErrorHandler> error_;
+  /// on / once / off. A dispatch holds the handlers it runs, so a handler
+  /// may add or remove handlers meanwhile.
+  detail::HandlerTable handlers_;
+  /// The handlers other than on/once, allocated by the first of them to
+  /// be registered: many sockets have none (six empty vectors were 144
+  /// bytes of every socket).
+  struct Hooks {
+    std::vector<AnyHandler> any;
+    std::vector<AnyHandler> outgoing_any;
+    std::vector<PacketMiddleware> middlewares;
+    std::vector<DisconnectHandler> disconnecting;
+    std::vector<DisconnectHandler> disconnect;
+    std::vector<ErrorHandler> error;
+  };
+  Hooks& hooks();
+  std::unique_ptr<Hooks> hooks_;
   std::map<std::uint64_t, std::shared_ptr<PendingAck>> acks_;
 };
 

@@ -80,16 +80,16 @@ Client::Client(std::shared_ptr<ServerCore> server, std::shared_ptr<engine::Sessi
       // Each frame is already bounded by maxPayload; a packet may carry
       // max_attachments of them, as Node allows, and no more.
       decoder_(sio::DecoderLimits{server_->options().max_attachments,
-                                  (server_->options().max_attachments + 1) * server_->options().max_http_buffer_size}),
-      connect_timer_(session_->strand()) {}
+                                  (server_->options().max_attachments + 1) * server_->options().max_http_buffer_size}) {}
 
 void Client::start() {
   // These handlers hold the client; the session drops them when it closes.
   auto self = shared_from_this();
   session_->on_message([self](std::string data, bool binary) { self->on_message(std::move(data), binary); });
   session_->on_close([self](engine::CloseReason reason) { self->on_engine_close(reason); });
-  connect_timer_.expires_after(server_->options().connect_timeout);
-  connect_timer_.async_wait([weak = weak_from_this()](const std::error_code& ec) {
+  connect_timer_ = std::make_unique<asio::steady_timer>(session_->strand());
+  connect_timer_->expires_after(server_->options().connect_timeout);
+  connect_timer_->async_wait([weak = weak_from_this()](const std::error_code& ec) {
     if (ec) return;
     if (auto self = weak.lock(); self && self->sockets_.empty() && self->open_) self->session_->close();
   });
@@ -187,7 +187,8 @@ void Client::send_encoded(std::string text, std::vector<std::string>& attachment
 
 void Client::attach(const SocketPtr& socket) {
   sockets_[socket->nsp().name()] = socket;
-  connect_timer_.cancel();
+  // Destroying the timer cancels its wait; a connected client keeps none.
+  connect_timer_.reset();
 }
 
 void Client::detach(const std::string& nsp) { sockets_.erase(nsp); }
@@ -206,7 +207,7 @@ void Client::disconnect_all() {
 
 void Client::on_engine_close(engine::CloseReason reason) {
   open_ = false;
-  connect_timer_.cancel();
+  connect_timer_.reset();
   auto sockets = std::move(sockets_);
   sockets_.clear();
   for (auto& [name, socket] : sockets) socket->on_close(disconnect_reason(reason));

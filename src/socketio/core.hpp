@@ -125,7 +125,8 @@ class Client : public std::enable_shared_from_this<Client> {
   std::map<std::string, SocketPtr> sockets_;
   /// Reused by send_encoded, so that a send allocates no vector.
   std::vector<engine::EncodedPacket> outgoing_;
-  asio::steady_timer connect_timer_;
+  /// Until the first namespace connects (connect_timeout); then released.
+  std::unique_ptr<asio::steady_timer> connect_timer_;
   bool open_ = true;
 };
 

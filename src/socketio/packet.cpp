@@ -343,7 +343,7 @@ std::error_code Decoder::add_text(std::string_view text, std::optional<Packet>& 
 
   if (text.size() > limits_.max_pending_bytes) return fail(errc::payload_too_large);
   decoded.type = decoded.type == PacketType::binary_event ? PacketType::event : PacketType::ack;
-  pending_ = std::move(decoded);
+  pending_ = std::make_unique<Packet>(std::move(decoded));
   expected_attachments_ = attachments;
   pending_bytes_ = text.size();
   // Collected after the move into pending_: the data's root is an array
@@ -382,7 +382,7 @@ std::error_code Decoder::add_binary(std::string_view bytes, std::optional<Packet
       *placeholder.slot = Json(source);
     }
   }
-  packet = std::move(pending_);
+  packet = std::move(*pending_);
   reset();
   return {};
 }
@@ -391,8 +391,10 @@ void Decoder::reset() noexcept {
   pending_.reset();
   expected_attachments_ = 0;
   pending_bytes_ = 0;
-  placeholders_.clear();
-  attachments_.clear();
+  // Released, not just cleared: most connections never carry binary
+  // packets, and those that did should not keep the buffers while idle.
+  std::vector<Placeholder>().swap(placeholders_);
+  std::vector<Binary>().swap(attachments_);
 }
 
 std::error_code Decoder::fail(std::error_code ec) noexcept {

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -124,7 +125,7 @@ class Decoder {
   std::error_code add_binary(std::string_view bytes, std::optional<Packet>& packet);
 
   /// True between a binary packet's text and its last attachment.
-  bool awaiting_attachments() const noexcept { return pending_.has_value(); }
+  bool awaiting_attachments() const noexcept { return pending_ != nullptr; }
   /// Drops any partly received packet.
   void reset() noexcept;
 
@@ -137,7 +138,9 @@ class Decoder {
   std::error_code fail(std::error_code ec) noexcept;
 
   DecoderLimits limits_;
-  std::optional<Packet> pending_;
+  /// The binary packet awaiting attachments; on the heap, as most
+  /// connections never have one and a Packet is large.
+  std::unique_ptr<Packet> pending_;
   std::size_t expected_attachments_ = 0;
   std::size_t pending_bytes_ = 0;
   std::vector<Placeholder> placeholders_;

@@ -54,20 +54,17 @@ void Socket::leave(const Room& room) {
   nsp_.adapter().del(id_, room);
 }
 
-void Socket::add_handler(const std::string& event, detail::EventHandler handler, bool once) {
-  auto& list = listeners_[event];
-  auto updated = list ? std::make_shared<Listeners>(*list) : std::make_shared<Listeners>();
-  updated->push_back(Listener{std::move(handler), once});
-  list = std::move(updated);
+void Socket::off(const std::string& event) { handlers_.remove(event); }
+Socket::Hooks& Socket::hooks() {
+  if (!hooks_) hooks_ = std::make_unique<Hooks>();
+  return *hooks_;
 }
-
-void Socket::off(const std::string& event) { listeners_.erase(event); }
-void Socket::on_any(AnyHandler handler) { any_.push_back(std::move(handler)); }
-void Socket::on_any_outgoing(AnyHandler handler) { outgoing_any_.push_back(std::move(handler)); }
-void Socket::use(PacketMiddleware middleware) { middlewares_.push_back(std::move(middleware)); }
-void Socket::on_disconnecting(DisconnectHandler handler) { disconnecting_.push_back(std::move(handler)); }
-void Socket::on_disconnect(DisconnectHandler handler) { disconnect_.push_back(std::move(handler)); }
-void Socket::on_error(ErrorHandler handler) { error_.push_back(std::move(handler)); }
+void Socket::on_any(AnyHandler handler) { hooks().any.push_back(std::move(handler)); }
+void Socket::on_any_outgoing(AnyHandler handler) { hooks().outgoing_any.push_back(std::move(handler)); }
+void Socket::use(PacketMiddleware middleware) { hooks().middlewares.push_back(std::move(middleware)); }
+void Socket::on_disconnecting(DisconnectHandler handler) { hooks().disconnecting.push_back(std::move(handler)); }
+void Socket::on_disconnect(DisconnectHandler handler) { hooks().disconnect.push_back(std::move(handler)); }
+void Socket::on_error(ErrorHandler handler) { hooks().error.push_back(std::move(handler)); }
 
 void Socket::emit_args(std::string event, Args args) {
   Args packet = detail::make_event_packet(std::move(event), std::move(args));
@@ -165,13 +162,13 @@ std::string event_name(const Json& first) { return first.is_string() ? first.as_
 }  // namespace
 
 void Socket::on_event(Args args, std::optional<std::uint64_t> ack_id) {
-  if (!any_.empty() && !args.empty()) {
+  if (hooks_ && !hooks_->any.empty() && !args.empty()) {
     const std::string event = event_name(args[0]);
     Args rest(args.begin() + 1, args.end());
-    auto handlers = any_;  // a handler may add handlers, reallocating the list
+    auto handlers = hooks_->any;  // a handler may add handlers, reallocating the list
     for (auto& handler : handlers) nsp_.server_.run_user("on_any handler", [&] { handler(event, rest); });
   }
-  if (middlewares_.empty()) {
+  if (!hooks_ || hooks_->middlewares.empty()) {
     dispatch(std::move(args), ack_id);
     return;
   }
@@ -182,8 +179,8 @@ void Socket::on_event(Args args, std::optional<std::uint64_t> ack_id) {
   *step = [weak = weak_from_this(), state, ack_id, step_weak = std::weak_ptr<std::function<void(std::size_t)>>(step)](
               std::size_t index) {
     auto self = weak.lock();
-    if (!self || !self->connected()) return;
-    if (index == self->middlewares_.size()) {
+    if (!self || !self->connected() || !self->hooks_) return;
+    if (index >= self->hooks_->middlewares.size()) {
       self->dispatch(std::move(*state), ack_id);
       return;
     }
@@ -192,14 +189,15 @@ void Socket::on_event(Args args, std::optional<std::uint64_t> ack_id) {
     Next next = [self, step, index](std::optional<std::string> error) {
       self->run_on_strand([step, index, error = std::move(error)](Socket& s) {
         if (error) {
-          auto handlers = s.error_;
+          if (!s.hooks_) return;
+          auto handlers = s.hooks_->error;
           for (auto& handler : handlers) s.nsp_.server_.run_user("error handler", [&] { handler(*error); });
           return;
         }
         (*step)(index + 1);
       });
     };
-    auto middleware = self->middlewares_[index];
+    auto middleware = self->hooks_->middlewares[index];
     self->nsp_.server_.run_user("packet middleware", [&] { middleware(*state, next); });
   };
   (*step)(0);
@@ -209,23 +207,14 @@ void Socket::dispatch(Args args, std::optional<std::uint64_t> ack_id) {
   if (args.empty()) return;
   // Looked up by the name in place (no copy of it for string names).
   const std::string* name = args[0].if_string();
-  auto it = name ? listeners_.find(*name) : listeners_.find(event_name(args[0]));
-  if (it == listeners_.end() || !it->second) return;
-  // Holds the list as it is now: a handler may add or remove handlers of
-  // this very event, which replaces the map's list, not this one.
-  std::shared_ptr<const Listeners> listeners = it->second;
-  if (std::any_of(listeners->begin(), listeners->end(), [](const Listener& l) { return l.once; })) {
-    auto rest = std::make_shared<Listeners>();
-    for (const auto& listener : *listeners) {
-      if (!listener.once) rest->push_back(listener);
-    }
-    it->second = std::move(rest);
-  }
+  auto matched = name ? handlers_.take(*name) : handlers_.take(event_name(args[0]));
+  if (!matched.first) return;
   args.erase(args.begin());
   Ack ack = ack_id ? Ack(weak_from_this(), *ack_id) : Ack();
   auto self = shared_from_this();
-  for (const auto& listener : *listeners) {
-    nsp_.server_.run_user("event handler", [&] { listener.handler(self, args, ack); });
+  nsp_.server_.run_user("event handler", [&] { matched.first->call(self, args, ack); });
+  for (const auto& handler : matched.more) {
+    nsp_.server_.run_user("event handler", [&] { handler->call(self, args, ack); });
   }
 }
 
@@ -241,8 +230,8 @@ void Socket::on_ack(std::uint64_t id, Args args) {
 }
 
 void Socket::notify_outgoing(const Args& packet) {
-  if (outgoing_any_.empty() || packet.empty() || !packet[0].is_string()) return;
-  auto handlers = outgoing_any_;  // a handler may disconnect, clearing the list
+  if (!has_outgoing_listeners() || packet.empty() || !packet[0].is_string()) return;
+  auto handlers = hooks_->outgoing_any;  // a handler may disconnect, clearing the list
   Args rest(packet.begin() + 1, packet.end());
   for (auto& handler : handlers) {
     nsp_.server_.run_user("on_any_outgoing handler", [&] { handler(packet[0].as_string(), rest); });
@@ -253,24 +242,25 @@ void Socket::on_close(DisconnectReason reason) {
   if (!connected_.exchange(false)) return;
   auto self = shared_from_this();
   // "disconnecting" still sees the rooms; "disconnect" no longer does.
-  for (auto& handler : disconnecting_) nsp_.server_.run_user("disconnecting handler", [&] { handler(reason); });
+  if (hooks_) {
+    auto handlers = hooks_->disconnecting;  // a handler may register more
+    for (auto& handler : handlers) nsp_.server_.run_user("disconnecting handler", [&] { handler(reason); });
+  }
   nsp_.adapter().del_all(id_);
   nsp_.remove(id_);
   if (client_) client_->detach(nsp_.name());
-  for (auto& handler : disconnect_) nsp_.server_.run_user("disconnect handler", [&] { handler(reason); });
+  if (hooks_) {
+    auto handlers = hooks_->disconnect;
+    for (auto& handler : handlers) nsp_.server_.run_user("disconnect handler", [&] { handler(reason); });
+  }
   // Handlers commonly capture this socket: drop them to break the cycle.
   // Not now: on_close may run from inside one of these very handlers (a
   // middleware or error handler that disconnects), still iterating the
   // lists. Clear them once the current handler has returned.
   if (client_) {
     asio::post(client_->session().strand(), [self] {
-      self->listeners_.clear();
-      self->any_.clear();
-      self->outgoing_any_.clear();
-      self->middlewares_.clear();
-      self->disconnecting_.clear();
-      self->disconnect_.clear();
-      self->error_.clear();
+      self->handlers_.clear();
+      self->hooks_.reset();
       // Untimed acknowledgements can never be answered now; timed ones
       // still report their timeout (their timers hold the socket).
       for (auto it = self->acks_.begin(); it != self->acks_.end();) {

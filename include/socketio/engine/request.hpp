@@ -7,8 +7,9 @@
 // any thread for as long as the session (or a copy) is alive.
 
 #include <chrono>
-#include <map>
 #include <string>
+
+#include "socketio/string_map.hpp"
 
 namespace socketio::engine {
 
@@ -17,9 +18,10 @@ struct RequestInfo {
   std::string url;     ///< path and query as sent, e.g. "/socket.io/?EIO=4&transport=polling"
   std::string path;    ///< the path, percent-decoded
   /// Header names lower-cased (as Node does); a repeated header keeps the last value.
-  std::map<std::string, std::string> headers;
+  /// Shared (not copied) by every socket handshake of the session.
+  StringMap headers;
   /// Query parameters, percent-decoded; a repeated parameter keeps the last value.
-  std::map<std::string, std::string> query;
+  StringMap query;
   std::string remote_address;  ///< peer IP address, e.g. "127.0.0.1"
   bool secure = false;         ///< true over TLS
   std::chrono::system_clock::time_point time;  ///< when the request arrived
