@@ -8,6 +8,7 @@
 // Lifetime: refers to its namespace, which lives as long as the Server.
 
 #include <chrono>
+#include <initializer_list>
 #include <functional>
 #include <optional>
 #include <set>
@@ -33,9 +34,16 @@ class BroadcastOperator {
 
   BroadcastOperator to(const Room& room) const;
   BroadcastOperator to(const std::vector<Room>& rooms) const;
+  // Braced lists of rooms, `to({"a", "b"})`, take the initializer_list
+  // overloads (without them such a list could also build one std::string
+  // from two unrelated pointers).
+  BroadcastOperator to(std::initializer_list<Room> rooms) const { return to(std::vector<Room>(rooms)); }
   BroadcastOperator in(const Room& room) const { return to(room); }
+  BroadcastOperator in(const std::vector<Room>& rooms) const { return to(rooms); }
+  BroadcastOperator in(std::initializer_list<Room> rooms) const { return to(rooms); }
   BroadcastOperator except(const Room& room) const;
   BroadcastOperator except(const std::vector<Room>& rooms) const;
+  BroadcastOperator except(std::initializer_list<Room> rooms) const { return except(std::vector<Room>(rooms)); }
   /// Only this server's sockets (no cluster forwarding).
   BroadcastOperator local() const;
   /// Dropped for clients that cannot take it right now.
@@ -61,8 +69,10 @@ class BroadcastOperator {
   void fetch_sockets(Adapter::FetchCallback callback) const;
   void sockets_join(const std::vector<Room>& rooms) const;
   void sockets_join(const Room& room) const { sockets_join(std::vector<Room>{room}); }
+  void sockets_join(std::initializer_list<Room> rooms) const { sockets_join(std::vector<Room>(rooms)); }
   void sockets_leave(const std::vector<Room>& rooms) const;
   void sockets_leave(const Room& room) const { sockets_leave(std::vector<Room>{room}); }
+  void sockets_leave(std::initializer_list<Room> rooms) const { sockets_leave(std::vector<Room>(rooms)); }
   /// Disconnects the selected sockets (close = true closes their whole
   /// connections).
   void disconnect_sockets(bool close = false) const;

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -65,14 +66,22 @@ class Namespace {
   }
   void emit_args(std::string event, Args args) { BroadcastOperator(*this).emit_args(std::move(event), std::move(args)); }
   BroadcastOperator to(const Room& room) { return BroadcastOperator(*this).to(room); }
+  BroadcastOperator to(const std::vector<Room>& rooms) { return BroadcastOperator(*this).to(rooms); }
+  BroadcastOperator to(std::initializer_list<Room> rooms) { return BroadcastOperator(*this).to(rooms); }
   BroadcastOperator in(const Room& room) { return to(room); }
+  BroadcastOperator in(const std::vector<Room>& rooms) { return to(rooms); }
+  BroadcastOperator in(std::initializer_list<Room> rooms) { return to(rooms); }
   BroadcastOperator except(const Room& room) { return BroadcastOperator(*this).except(room); }
+  BroadcastOperator except(const std::vector<Room>& rooms) { return BroadcastOperator(*this).except(rooms); }
+  BroadcastOperator except(std::initializer_list<Room> rooms) { return BroadcastOperator(*this).except(rooms); }
   BroadcastOperator local() { return BroadcastOperator(*this).local(); }
   BroadcastOperator as_volatile() { return BroadcastOperator(*this).as_volatile(); }
   BroadcastOperator timeout(std::chrono::milliseconds t) { return BroadcastOperator(*this).timeout(t); }
   void fetch_sockets(Adapter::FetchCallback callback) { BroadcastOperator(*this).fetch_sockets(std::move(callback)); }
   void sockets_join(const std::vector<Room>& rooms) { BroadcastOperator(*this).sockets_join(rooms); }
+  void sockets_join(std::initializer_list<Room> rooms) { BroadcastOperator(*this).sockets_join(rooms); }
   void sockets_leave(const std::vector<Room>& rooms) { BroadcastOperator(*this).sockets_leave(rooms); }
+  void sockets_leave(std::initializer_list<Room> rooms) { BroadcastOperator(*this).sockets_leave(rooms); }
   void disconnect_sockets(bool close = false) { BroadcastOperator(*this).disconnect_sockets(close); }
 
   // ---- between the servers of a cluster (Node's serverSideEmit) ----------

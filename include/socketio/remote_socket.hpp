@@ -8,6 +8,7 @@
 // Value type. Thread-safe: the actions may be called from any thread.
 // Lifetime: refers to its namespace, which lives as long as the Server.
 
+#include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,8 +48,10 @@ class RemoteSocket {
   void emit_args(std::string event, Args args) const;
   void join(const Room& room) const { join(std::vector<Room>{room}); }
   void join(const std::vector<Room>& rooms) const;
+  void join(std::initializer_list<Room> rooms) const { join(std::vector<Room>(rooms)); }
   void leave(const Room& room) const { leave(std::vector<Room>{room}); }
   void leave(const std::vector<Room>& rooms) const;
+  void leave(std::initializer_list<Room> rooms) const { leave(std::vector<Room>(rooms)); }
   /// As Socket::disconnect.
   void disconnect(bool close = false) const;
 

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <regex>
 #include <string>
@@ -74,8 +75,14 @@ class Server {
   }
   void emit_args(std::string event, Args args) { of("/").emit_args(std::move(event), std::move(args)); }
   BroadcastOperator to(const Room& room) { return of("/").to(room); }
+  BroadcastOperator to(const std::vector<Room>& rooms) { return of("/").to(rooms); }
+  BroadcastOperator to(std::initializer_list<Room> rooms) { return of("/").to(rooms); }
   BroadcastOperator in(const Room& room) { return of("/").in(room); }
+  BroadcastOperator in(const std::vector<Room>& rooms) { return of("/").in(rooms); }
+  BroadcastOperator in(std::initializer_list<Room> rooms) { return of("/").in(rooms); }
   BroadcastOperator except(const Room& room) { return of("/").except(room); }
+  BroadcastOperator except(const std::vector<Room>& rooms) { return of("/").except(rooms); }
+  BroadcastOperator except(std::initializer_list<Room> rooms) { return of("/").except(rooms); }
   BroadcastOperator local() { return of("/").local(); }
   BroadcastOperator timeout(std::chrono::milliseconds t) { return of("/").timeout(t); }
   void fetch_sockets(Adapter::FetchCallback callback) { of("/").fetch_sockets(std::move(callback)); }
@@ -92,7 +99,9 @@ class Server {
     of("/").server_side_emit_with_ack(std::move(event), std::move(args), std::move(callback));
   }
   void sockets_join(const std::vector<Room>& rooms) { of("/").sockets_join(rooms); }
+  void sockets_join(std::initializer_list<Room> rooms) { of("/").sockets_join(rooms); }
   void sockets_leave(const std::vector<Room>& rooms) { of("/").sockets_leave(rooms); }
+  void sockets_leave(std::initializer_list<Room> rooms) { of("/").sockets_leave(rooms); }
   void disconnect_sockets(bool close = false) { of("/").disconnect_sockets(close); }
 
   /// Answers HTTP requests outside the Socket.IO path on the same port

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -78,6 +79,7 @@ class Socket : public std::enable_shared_from_this<Socket> {
 
   void join(const Room& room);
   void join(const std::vector<Room>& rooms);
+  void join(std::initializer_list<Room> rooms) { join(std::vector<Room>(rooms)); }
   void leave(const Room& room);
 
   /// Handles `event`. The handler's parameters pick what it gets (see
@@ -134,8 +136,14 @@ class Socket : public std::enable_shared_from_this<Socket> {
   /// Broadcasts from this socket: to a room (sender excluded), to everyone
   /// but the sender.
   BroadcastOperator to(const Room& room) const;
+  BroadcastOperator to(const std::vector<Room>& rooms) const;
+  BroadcastOperator to(std::initializer_list<Room> rooms) const { return to(std::vector<Room>(rooms)); }
   BroadcastOperator in(const Room& room) const { return to(room); }
+  BroadcastOperator in(const std::vector<Room>& rooms) const { return to(rooms); }
+  BroadcastOperator in(std::initializer_list<Room> rooms) const { return to(rooms); }
   BroadcastOperator except(const Room& room) const;
+  BroadcastOperator except(const std::vector<Room>& rooms) const;
+  BroadcastOperator except(std::initializer_list<Room> rooms) const { return except(std::vector<Room>(rooms)); }
   BroadcastOperator broadcast() const;
 
   /// Leaves the namespace (the client sees "io server disconnect"); with

@@ -127,6 +127,18 @@ BroadcastOperator Socket::to(const Room& room) const {
   return BroadcastOperator(nsp_, std::move(options)).to(room);
 }
 
+BroadcastOperator Socket::to(const std::vector<Room>& rooms) const {
+  BroadcastOptions options;
+  options.except.insert(id_);
+  return BroadcastOperator(nsp_, std::move(options)).to(rooms);
+}
+
+BroadcastOperator Socket::except(const std::vector<Room>& rooms) const {
+  BroadcastOptions options;
+  options.except.insert(id_);
+  return BroadcastOperator(nsp_, std::move(options)).except(rooms);
+}
+
 BroadcastOperator Socket::except(const Room& room) const {
   BroadcastOptions options;
   options.except.insert(id_);

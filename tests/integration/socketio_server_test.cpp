@@ -191,6 +191,47 @@ TEST_CASE("client events reach their handlers and are acknowledged", "[socketio]
   CHECK(c.call("[\"echo\",\"still here\"]", 8) == "438[\"still here\"]");
 }
 
+TEST_CASE("braced lists of rooms pick the list overloads", "[socketio]") {
+  // Before these overloads, io.to({"a", "b"}) compiled as to(Room) with a
+  // std::string built from two unrelated pointers (undefined behaviour), and
+  // socket->join({"a", "b"}) did not compile.
+  SioFixture f([](socketio::Server& s) {
+    s.on_connection([&s](const SocketPtr& socket) {
+      socket->on("join", [socket](std::string a, std::string b, Ack ack) {
+        socket->join({a, b});
+        ack(1);
+      });
+      socket->on("fire", [&s, socket](Ack ack) {
+        s.to({"a", "b"}).except({"x", "y"}).emit("hit", "server");
+        socket->to({"c", "d"}).emit("hit", "socket");
+        ack(1);
+      });
+      // Compiled, not run: every braced-list form resolves.
+      if (socket->id().empty()) {
+        s.in({"a"}).sockets_join({"p", "q"});
+        s.sockets_leave({"p", "q"});
+        s.of("/").except({"a", "b"}).emit("never");
+        socket->in({"a", "b"}).except({"c"}).emit("never");
+      }
+    });
+  });
+  SioClient c1(f.port()), c2(f.port()), c3(f.port()), c4(f.port());
+  for (auto* c : {&c1, &c2, &c3, &c4}) REQUIRE(!c->open_and_connect().empty());
+  CHECK(c1.call("[\"join\",\"a\",\"x\"]", 1) == "431[1]");  // in a, but excepted through x
+  CHECK(c2.call("[\"join\",\"b\",\"z\"]", 1) == "431[1]");
+  CHECK(c3.call("[\"join\",\"c\",\"d\"]", 1) == "431[1]");
+  CHECK(c4.call("[\"join\",\"a\",\"q\"]", 1) == "431[1]");
+
+  CHECK(c3.call("[\"fire\"]", 2) == "432[1]");  // the sender is not in its own to({"c","d"})
+  CHECK(c2.next_text() == "42[\"hit\",\"server\"]");
+  CHECK(c4.next_text() == "42[\"hit\",\"server\"]");
+  // Nothing else was sent to c1 (excepted) or c3: their next frame is the
+  // answer to a later call.
+  CHECK(c1.call("[\"join\",\"a\",\"x\"]", 3) == "433[1]");
+  CHECK(c3.call("[\"join\",\"c\",\"d\"]", 3) == "433[1]");
+  CHECK(c2.call("[\"join\",\"b\",\"z\"]", 3) == "433[1]");
+}
+
 TEST_CASE("events of one connection are handled in order", "[socketio]") {
   Recorder events;
   SioFixture f([&](socketio::Server& s) {
