@@ -19,12 +19,17 @@ constexpr char kBinaryPrefix = 'b';
 
 // Parses the text form shared by both transports: a type digit, then data.
 // Leaves `out` untouched on error.
-std::error_code decode_text_packet(std::string_view text, Packet& out) {
+std::error_code decode_text_type(std::string_view text, Packet& out) {
   if (text.empty()) return errc::empty_packet;
   const char type = text.front();
   if (type < '0' || type > '6') return errc::unknown_packet_type;
   out.type = static_cast<PacketType>(type - '0');
   out.binary = false;
+  return {};
+}
+
+std::error_code decode_text_packet(std::string_view text, Packet& out) {
+  if (auto ec = decode_text_type(text, out)) return ec;
   out.data.assign(text.data() + 1, text.size() - 1);
   return {};
 }
@@ -66,6 +71,15 @@ std::error_code decode_text_frame(std::string_view frame, Packet& out) {
   // No 'b' prefix here: WebSocket carries binary as binary frames, so a
   // text frame starting with 'b' is an unknown type, not base64.
   return decode_text_packet(frame, out);
+}
+
+std::error_code decode_owned_text_frame(std::string&& frame, Packet& out) {
+  if (auto ec = decode_text_type(frame, out)) return ec;
+  // The frame's buffer becomes the data: dropping the type digit moves a
+  // few bytes instead of allocating and copying the whole message.
+  out.data = std::move(frame);
+  out.data.erase(0, 1);
+  return {};
 }
 
 std::error_code decode_payload(std::string_view body, std::vector<Packet>& out) {

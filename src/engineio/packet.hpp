@@ -56,6 +56,9 @@ EncodedPacket encode_binary_message(std::string bytes);
 /// Decodes one WebSocket text frame (type digit + data). The frame is
 /// assumed to be valid UTF-8 (the WebSocket layer checks that).
 std::error_code decode_text_frame(std::string_view frame, Packet& out);
+/// The same, taking over the frame's buffer for the packet's data (the
+/// receive path, where the frame is not needed afterwards).
+std::error_code decode_owned_text_frame(std::string&& frame, Packet& out);
 
 /// Decodes a polling request body (text, '\x1e'-separated) into `out`
 /// (cleared first). Validates UTF-8 over the whole body before anything else.

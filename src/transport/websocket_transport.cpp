@@ -34,7 +34,7 @@ void WebSocketTransport::handle_message(std::string payload, bool binary) {
     packet.type = engine::PacketType::message;
     packet.binary = true;
     packet.data = std::move(payload);
-  } else if (engine::decode_text_frame(payload, packet)) {
+  } else if (engine::decode_owned_text_frame(std::move(payload), packet)) {
     s->on_transport_parse_error(*this);
     return;
   }

@@ -12,6 +12,7 @@
 
 using socketio::errc;
 using socketio::engine::decode_payload;
+using socketio::engine::decode_owned_text_frame;
 using socketio::engine::decode_text_frame;
 using socketio::engine::encode_binary_message;
 using socketio::engine::encode_packet;
@@ -182,6 +183,27 @@ TEST_CASE("decode_text_frame rejects a first byte that is not a type digit",
     CAPTURE(frame);
     CHECK(frame_error(frame) == errc::unknown_packet_type);
   }
+}
+
+TEST_CASE("decode_owned_text_frame decodes like decode_text_frame and takes the buffer",
+          "[engineio][packet]") {
+  for (const std::string frame : {"4hello", "2probe", "5", "4a\x1e" "4b", "", "x", "b4AQ=="}) {
+    Packet expected;
+    const std::error_code expected_ec = decode_text_frame(frame, expected);
+    Packet owned;
+    std::string input = frame;
+    const std::error_code ec = decode_owned_text_frame(std::move(input), owned);
+    CHECK(ec == expected_ec);
+    if (!ec) {
+      CHECK(owned.type == expected.type);
+      CHECK(owned.binary == expected.binary);
+      CHECK(owned.data == expected.data);
+    }
+  }
+  Packet kept;
+  kept.data = "keep";
+  REQUIRE(decode_owned_text_frame(std::string("9x"), kept));
+  CHECK(kept.data == "keep");
 }
 
 TEST_CASE("decode_text_frame does not treat a 'b' prefix as base64 binary",
