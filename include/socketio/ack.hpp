@@ -44,7 +44,8 @@ class Ack {
   void operator()(T&&... args) {
     send(Args{Json(std::forward<T>(args))...});
   }
-  void send(Args args);
+  void send(const Args& args);
+  void send(Args&& args);
 
  private:
   friend struct detail::AckAccess;

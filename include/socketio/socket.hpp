@@ -160,7 +160,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
 
   void emit_with_ack_impl(std::string event, Args args, AckCallback callback,
                           std::optional<std::chrono::milliseconds> timeout);
-  void send_ack(std::uint64_t id, Args args);
+  void send_ack(std::uint64_t id, const Args& args);
+  void send_ack(std::uint64_t id, Args&& args);
 
   // Strand only (called by the client):
   void on_event(Args args, std::optional<std::uint64_t> ack_id);

@@ -115,7 +115,17 @@ void Socket::register_ack(std::uint64_t id, AckCallback callback, std::optional<
   acks_[id] = std::move(pending);
 }
 
-void Socket::send_ack(std::uint64_t id, Args args) {
+void Socket::send_ack(std::uint64_t id, const Args& args) {
+  // Answered from the event's own handler, on the session's strand (the
+  // common case): encoded straight from the caller's arguments, no copy.
+  if (client_ && client_->session().strand().running_in_this_thread()) {
+    if (connected()) client_->send_array(true, nsp_.name(), id, args);
+    return;
+  }
+  send_ack(id, Args(args));
+}
+
+void Socket::send_ack(std::uint64_t id, Args&& args) {
   run_on_strand([id, args = std::move(args)](Socket& self) {
     self.client_->send_array(true, self.nsp_.name(), id, args);
   });
@@ -283,7 +293,17 @@ void Socket::on_close(DisconnectReason reason) {
 }
 
 // Ack lives here: it needs Socket's private send_ack.
-void Ack::send(Args args) {
+void Ack::send(const Args& args) {
+  if (!pending_) return;
+  pending_ = false;
+  if (reply_) {
+    std::exchange(reply_, nullptr)(args);
+    return;
+  }
+  if (auto socket = socket_.lock()) socket->send_ack(id_, args);
+}
+
+void Ack::send(Args&& args) {
   if (!pending_) return;
   pending_ = false;
   if (reply_) {

@@ -191,6 +191,35 @@ TEST_CASE("client events reach their handlers and are acknowledged", "[socketio]
   CHECK(c.call("[\"echo\",\"still here\"]", 8) == "438[\"still here\"]");
 }
 
+TEST_CASE("an acknowledgement sent later from another thread carries its arguments", "[socketio]") {
+  // ack.send(const Args&) encodes in place when called from the event's own
+  // handler; from elsewhere it must copy the arguments, which the caller may
+  // destroy as soon as send returns.
+  std::vector<std::thread> workers;
+  std::mutex workers_mutex;
+  SioFixture f([&](socketio::Server& s) {
+    s.on_connection([&](const SocketPtr& socket) {
+      socket->on("later", [&](const Args& args, Ack ack) {
+        auto saved = std::make_shared<Ack>(std::move(ack));
+        std::lock_guard<std::mutex> lock(workers_mutex);
+        workers.emplace_back([saved, copy = args] {
+          std::this_thread::sleep_for(20ms);
+          {
+            const Args answer = copy;  // an lvalue that dies right after send
+            saved->send(answer);
+          }
+        });
+      });
+    });
+  });
+  SioClient c(f.port());
+  REQUIRE(!c.open_and_connect().empty());
+  CHECK(c.call("[\"later\",\"a long string that does not fit in place\",{\"n\":[1,2,3]}]", 4) ==
+        "434[\"a long string that does not fit in place\",{\"n\":[1,2,3]}]");
+  std::lock_guard<std::mutex> lock(workers_mutex);
+  for (auto& worker : workers) worker.join();
+}
+
 TEST_CASE("braced lists of rooms pick the list overloads", "[socketio]") {
   // Before these overloads, io.to({"a", "b"}) compiled as to(Room) with a
   // std::string built from two unrelated pointers (undefined behaviour), and
