@@ -10,6 +10,7 @@
 #include <numeric>
 #include <tuple>
 
+#include "json/json_fast_reader.hpp"
 #include "socketio/error.hpp"
 
 // RapidJSON stays behind this file. SAX parsing builds Json values directly,
@@ -22,11 +23,6 @@
 #include <rapidjson/reader.h>
 
 namespace socketio::detail {
-
-namespace {
-
-// ---------------------------------------------------------------------------
-// Parsing
 
 // Objects up to this size are checked for duplicate keys pairwise; larger
 // ones are sorted, so hostile input with many keys stays O(n log n).
@@ -98,6 +94,20 @@ void merge_duplicate_keys(Json::Object& members) {
   members.resize(out);
 }
 
+Json number_from_text(std::string_view text) {
+  if (text.find_first_of(".eE") == std::string_view::npos) {
+    std::int64_t value = 0;
+    const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (result.ec == std::errc() && result.ptr == text.data() + text.size()) return Json(value);
+  }
+  return Json(decimal_to_double(text));
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Parsing
+
 // RapidJSON turns an escaped lone low surrogate ("\udc00") into the bytes
 // ED B0 80, which are not UTF-8. JavaScript would keep the lone surrogate; a
 // UTF-8 string cannot hold one, so it becomes U+FFFD (same length, in place).
@@ -118,14 +128,6 @@ void replace_lone_surrogates(std::string& text) {
   }
 }
 
-Json number_from_text(std::string_view text) {
-  if (text.find_first_of(".eE") == std::string_view::npos) {
-    std::int64_t value = 0;
-    const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (result.ec == std::errc() && result.ptr == text.data() + text.size()) return Json(value);
-  }
-  return Json(decimal_to_double(text));
-}
 
 // Builds the Json tree from RapidJSON's SAX events. The elements and members
 // of open containers collect on two scratch stacks; a container is built
@@ -593,8 +595,10 @@ class Writer {
 
 }  // namespace
 
-std::error_code parse_json(std::string_view text, Json& out, std::size_t max_depth,
-                           JsonParseFailure* failure) {
+namespace {
+
+std::error_code parse_json_text(std::string_view text, Json& out, std::size_t max_depth,
+                                JsonParseFailure* failure, bool fast_path) {
   out = Json();
   JsonParseFailure local;
   JsonParseFailure& report = failure ? *failure : local;
@@ -609,6 +613,7 @@ std::error_code parse_json(std::string_view text, Json& out, std::size_t max_dep
     report.reason = "invalid UTF-8";
     return make_error_code(errc::invalid_json);
   }
+  if (fast_path && parse_json_fast(text, out, max_depth)) return {};
   rapidjson::ParseErrorCode code = parse_once(text, out, max_depth, report);
   if (code == rapidjson::kParseErrorStringUnicodeSurrogateInvalid) {
     // Rare: only text with a lone high surrogate escape pays for the copy.
@@ -619,6 +624,18 @@ std::error_code parse_json(std::string_view text, Json& out, std::size_t max_dep
     return make_error_code(errc::invalid_json);
   }
   return {};
+}
+
+}  // namespace
+
+std::error_code parse_json(std::string_view text, Json& out, std::size_t max_depth,
+                           JsonParseFailure* failure) {
+  return parse_json_text(text, out, max_depth, failure, true);
+}
+
+std::error_code parse_json_without_fast_path(std::string_view text, Json& out, std::size_t max_depth,
+                                             JsonParseFailure* failure) {
+  return parse_json_text(text, out, max_depth, failure, false);
 }
 
 void write_json(const Json& value, std::string& out) { Writer(out, nullptr).write(value); }

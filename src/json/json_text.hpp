@@ -33,6 +33,21 @@ std::error_code parse_json(std::string_view text, Json& out,
                            std::size_t max_depth = Json::max_parse_depth,
                            JsonParseFailure* failure = nullptr);
 
+/// parse_json with the general parser only (no fast path): the reference
+/// the fast path is tested against.
+std::error_code parse_json_without_fast_path(std::string_view text, Json& out,
+                                             std::size_t max_depth = Json::max_parse_depth,
+                                             JsonParseFailure* failure = nullptr);
+
+/// The value of a number's text as parse_json gives it (the text matches
+/// JSON's number grammar): an integer when it has no fraction or exponent
+/// and fits in 64 bits, else the correctly rounded double.
+Json number_from_text(std::string_view text);
+
+/// Makes an object's members follow JSON.parse for duplicate keys: the
+/// first position of a key stays, with its last value.
+void merge_duplicate_keys(Json::Object& members);
+
 /// Appends the JSON.stringify form of `value` to `out`.
 void write_json(const Json& value, std::string& out);
 
