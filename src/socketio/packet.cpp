@@ -31,6 +31,11 @@ bool is_js_space(char32_t c) noexcept {
 // Decodes the UTF-8 character at text[pos] into `c`; returns its length, or
 // 0 if the bytes there are not well-formed UTF-8.
 std::size_t decode_char(std::string_view text, std::size_t pos, char32_t& c) noexcept {
+  // ASCII, nearly always: the packet type and the ack id's digits.
+  if (static_cast<unsigned char>(text[pos]) < 0x80) {
+    c = static_cast<unsigned char>(text[pos]);
+    return 1;
+  }
   const std::size_t length = detail::utf8_sequence_length(text, pos);
   const auto* s = reinterpret_cast<const unsigned char*>(text.data()) + pos;
   switch (length) {
