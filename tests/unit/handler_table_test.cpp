@@ -62,3 +62,25 @@ TEST_CASE("handlers may change the table while they run", "[handler_table]") {
   table.clear();
   CHECK(table.empty());
 }
+
+TEST_CASE("a handler's name is kept whole: long, empty, with NUL bytes", "[handler_table]") {
+  // The name lives in the node's own block, behind the callable.
+  HandlerTable table;
+  std::vector<std::string> calls;
+  const std::string long_name(300, 'n');
+  const std::string with_nul("a\0b", 3);
+  table.add(make_handler_node(long_name, false, [&, big = std::vector<int>(100, 7)] {
+    calls.push_back("long:" + std::to_string(big.size()));
+  }));
+  table.add(make_handler_node("", false, [&] { calls.push_back("empty"); }));
+  table.add(make_handler_node(with_nul, true, [&] { calls.push_back("nul"); }));
+  table.add(make_handler_node("message-with-ack", false, [&](std::string text) { calls.push_back(text); }));
+  run(table, std::string(299, 'n'));
+  run(table, "a");
+  run(table, long_name);
+  run(table, "");
+  run(table, with_nul);
+  run(table, with_nul);
+  run(table, "message-with-ack", Args{socketio::Json("hi")});
+  CHECK(calls == std::vector<std::string>{"long:100", "empty", "nul", "hi"});
+}

@@ -1,10 +1,10 @@
 #pragma once
 // A socket's event handlers (Socket::on / once / off), stored for many idle
-// connections: one heap node per handler, holding the event's name, the flag
-// and the user's callable together, and one flat vector of pointers to them.
+// connections: one heap block per handler, holding the user's callable, the
+// flag and the event's name together, and one flat vector of pointers to them.
 // (A std::map of event names to shared vectors of std::function cost about
 // 160 bytes and four allocations per handler; this costs one allocation of
-// the name, the callable and 24 bytes of bookkeeping, plus 8 in the vector.)
+// the callable, the name and 24 bytes of bookkeeping, plus 8 in the vector.)
 //
 // Threading: not thread-safe; a socket uses its table on its strand only.
 // Lifetime: nodes are reference-counted (without atomics, for the same
@@ -12,6 +12,9 @@
 // adds or removes handlers of the same table.
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -25,41 +28,78 @@
 
 namespace socketio::detail {
 
-/// One registered handler.
+/// One registered handler. Allocated by make_handler_node as one block: the
+/// node, then the event's name right behind it (no std::string: the name
+/// needs no capacity, no terminator and no second allocation when it is
+/// longer than 15 bytes).
 class HandlerNode {
  public:
-  HandlerNode(std::string event, bool once) : event_(std::move(event)), once_(once) {}
-  virtual ~HandlerNode() = default;
   HandlerNode(const HandlerNode&) = delete;
   HandlerNode& operator=(const HandlerNode&) = delete;
 
   virtual void call(const SocketPtr& socket, Args& args, Ack& ack) = 0;
-  const std::string& event() const noexcept { return event_; }
+  std::string_view event() const noexcept {
+    return {reinterpret_cast<const char*>(this) + name_offset_, name_size_};
+  }
   bool once() const noexcept { return once_; }
+
+ protected:
+  /// `name_offset`: where the name starts, counted from this node's address
+  /// (the size of the whole node object).
+  HandlerNode(std::uint32_t name_offset, std::uint32_t name_size, bool once) noexcept
+      : name_offset_(name_offset), name_size_(name_size), once_(once) {}
+  ~HandlerNode() = default;
+  /// Runs the node's destructor and frees its block (name included).
+  virtual void destroy() noexcept = 0;
 
  private:
   friend class HandlerRef;
-  std::string event_;
   unsigned refs_ = 0;
+  std::uint32_t name_offset_;
+  std::uint32_t name_size_;
   bool once_;
 };
 
-/// A user's callable adapted to the event's arguments (handler_traits.hpp).
+/// A node holding the callable `F` as the user gave it.
 template <class F>
 class HandlerNodeOf final : public HandlerNode {
  public:
+  /// Builds the node and its name in one block.
   template <class G>
-  HandlerNodeOf(std::string event, bool once, G&& f) : HandlerNode(std::move(event), once), f_(std::forward<G>(f)) {}
+  static HandlerNodeOf* create(std::string_view event, bool once, G&& f) {
+    static_assert(alignof(HandlerNodeOf) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__,
+                  "an over-aligned handler needs an aligned allocation");
+    void* block = ::operator new(sizeof(HandlerNodeOf) + event.size());
+    char* name = static_cast<char*>(block) + sizeof(HandlerNodeOf);
+    if (!event.empty()) std::memcpy(name, event.data(), event.size());
+    try {
+      return ::new (block) HandlerNodeOf(static_cast<std::uint32_t>(event.size()), once, std::forward<G>(f));
+    } catch (...) {
+      ::operator delete(block);
+      throw;
+    }
+  }
+
   void call(const SocketPtr& socket, Args& args, Ack& ack) override {
     using Params = typename callable_traits<F>::params;
     invoke_handler<F, Params>(f_, socket, args, ack, std::make_index_sequence<std::tuple_size_v<Params>>{});
   }
 
  private:
+  template <class G>
+  HandlerNodeOf(std::uint32_t name_size, bool once, G&& f)
+      : HandlerNode(static_cast<std::uint32_t>(sizeof(HandlerNodeOf)), name_size, once), f_(std::forward<G>(f)) {}
+  ~HandlerNodeOf() = default;
+
+  void destroy() noexcept override {
+    void* block = this;
+    this->~HandlerNodeOf();
+    ::operator delete(block);
+  }
+
   F f_;
 };
 
-/// An owning, non-atomic reference to a HandlerNode.
 class HandlerRef {
  public:
   HandlerRef() noexcept = default;
@@ -73,7 +113,7 @@ class HandlerRef {
     return *this;
   }
   ~HandlerRef() {
-    if (node_ && --node_->refs_ == 0) delete node_;
+    if (node_ && --node_->refs_ == 0) node_->destroy();
   }
   HandlerNode* operator->() const noexcept { return node_; }
   HandlerNode& operator*() const noexcept { return *node_; }
@@ -84,8 +124,8 @@ class HandlerRef {
 };
 
 template <class F>
-HandlerRef make_handler_node(std::string event, bool once, F&& f) {
-  return HandlerRef(new HandlerNodeOf<std::decay_t<F>>(std::move(event), once, std::forward<F>(f)));
+HandlerRef make_handler_node(std::string_view event, bool once, F&& f) {
+  return HandlerRef(HandlerNodeOf<std::decay_t<F>>::create(event, once, std::forward<F>(f)));
 }
 
 class HandlerTable {
