@@ -9,6 +9,22 @@
 
 namespace socketio {
 
+template <class Fn>
+void InMemoryAdapter::for_each_member(const Room& room, Fn&& fn) const {
+  const MemberNode* owner = nullptr;
+  if (auto own = sids_.find(room); own != sids_.end() && own->second.in_own_room) owner = &*own;
+  if (auto it = rooms_.find(room); it != rooms_.end()) {
+    for (const auto& entry : it->second) {
+      if (owner && owner->first < entry.member->first) {
+        fn(owner, owner->second.socket);
+        owner = nullptr;
+      }
+      fn(entry.member, entry.socket);
+    }
+  }
+  if (owner) fn(owner, owner->second.socket);
+}
+
 void InMemoryAdapter::add_all(const SocketId& id, const std::set<Room>& rooms) {
   // Resolved before taking our lock: never hold it while calling out.
   SocketPtr socket = nsp().socket(id);
@@ -17,6 +33,10 @@ void InMemoryAdapter::add_all(const SocketId& id, const std::set<Room>& rooms) {
   auto& member = node.second;
   if (socket && member.socket.expired()) member.socket = socket;
   for (const auto& room : rooms) {
+    if (room == id) {
+      member.in_own_room = true;
+      continue;
+    }
     if (std::find(member.rooms.begin(), member.rooms.end(), room) == member.rooms.end()) member.rooms.push_back(room);
     rooms_[room].insert(Entry{&node, member.socket});
   }
@@ -24,6 +44,10 @@ void InMemoryAdapter::add_all(const SocketId& id, const std::set<Room>& rooms) {
 
 void InMemoryAdapter::del(const SocketId& id, const Room& room) {
   std::unique_lock lock(mutex_);
+  if (room == id) {
+    if (auto it = sids_.find(id); it != sids_.end()) it->second.in_own_room = false;
+    return;
+  }
   if (auto it = sids_.find(id); it != sids_.end()) {
     auto& mine = it->second.rooms;
     mine.erase(std::remove(mine.begin(), mine.end(), room), mine.end());
@@ -50,7 +74,16 @@ void InMemoryAdapter::del_all(const SocketId& id) {
 std::vector<Room> InMemoryAdapter::socket_rooms(const SocketId& id) const {
   std::shared_lock lock(mutex_);
   auto it = sids_.find(id);
-  return it == sids_.end() ? std::vector<Room>{} : it->second.rooms;
+  if (it == sids_.end()) return {};
+  const Member& member = it->second;
+  if (!member.in_own_room) return member.rooms;
+  // The own room first: it is joined on connect, before any other. (After
+  // a leave and a rejoin of its own room, Node would list it last.)
+  std::vector<Room> rooms;
+  rooms.reserve(1 + member.rooms.size());
+  rooms.push_back(id);
+  rooms.insert(rooms.end(), member.rooms.begin(), member.rooms.end());
+  return rooms;
 }
 
 std::set<SocketId> InMemoryAdapter::sockets(const std::set<Room>& rooms) const {
@@ -60,9 +93,7 @@ std::set<SocketId> InMemoryAdapter::sockets(const std::set<Room>& rooms) const {
     for (const auto& [id, _] : sids_) ids.insert(ids.end(), id);
   } else {
     for (const auto& room : rooms) {
-      if (auto it = rooms_.find(room); it != rooms_.end()) {
-        for (const auto& entry : it->second) ids.insert(entry.member->first);
-      }
+      for_each_member(room, [&](const MemberNode* member, const std::weak_ptr<Socket>&) { ids.insert(member->first); });
     }
   }
   return ids;
@@ -72,6 +103,9 @@ std::set<Room> InMemoryAdapter::rooms() const {
   std::shared_lock lock(mutex_);
   std::set<Room> result;
   for (const auto& [room, _] : rooms_) result.insert(result.end(), room);
+  for (const auto& [id, member] : sids_) {
+    if (member.in_own_room) result.insert(id);
+  }
   return result;
 }
 
@@ -86,9 +120,7 @@ std::vector<SocketPtr> InMemoryAdapter::select(const BroadcastOptions& options) 
     // Members of the excluded rooms, by identity (sorted, for lookups).
     std::vector<const MemberNode*> excluded;
     for (const auto& room : options.except) {
-      auto it = rooms_.find(room);
-      if (it == rooms_.end()) continue;
-      for (const auto& entry : it->second) excluded.push_back(entry.member);
+      for_each_member(room, [&](const MemberNode* member, const std::weak_ptr<Socket>&) { excluded.push_back(member); });
     }
     std::sort(excluded.begin(), excluded.end());
     auto take = [&](const MemberNode* member, const std::weak_ptr<Socket>& weak) {
@@ -104,16 +136,13 @@ std::vector<SocketPtr> InMemoryAdapter::select(const BroadcastOptions& options) 
       result.reserve(sids_.size());
       for (const auto& node : sids_) take(&node, node.second.socket);
     } else if (options.rooms.size() == 1) {
-      if (auto it = rooms_.find(*options.rooms.begin()); it != rooms_.end()) {
-        result.reserve(it->second.size());
-        for (const auto& entry : it->second) take(entry.member, entry.socket);
-      }
+      const Room& room = *options.rooms.begin();
+      if (auto it = rooms_.find(room); it != rooms_.end()) result.reserve(it->second.size());
+      for_each_member(room, take);
     } else {
       std::vector<const MemberNode*> seen;
       for (const auto& room : options.rooms) {
-        auto it = rooms_.find(room);
-        if (it == rooms_.end()) continue;
-        for (const auto& entry : it->second) seen.push_back(entry.member);
+        for_each_member(room, [&](const MemberNode* member, const std::weak_ptr<Socket>&) { seen.push_back(member); });
       }
       std::sort(seen.begin(), seen.end());
       seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
@@ -121,14 +150,12 @@ std::vector<SocketPtr> InMemoryAdapter::select(const BroadcastOptions& options) 
       std::vector<bool> taken(seen.size(), false);
       result.reserve(seen.size());
       for (const auto& room : options.rooms) {
-        auto it = rooms_.find(room);
-        if (it == rooms_.end()) continue;
-        for (const auto& entry : it->second) {
-          auto index = static_cast<std::size_t>(std::lower_bound(seen.begin(), seen.end(), entry.member) - seen.begin());
-          if (taken[index]) continue;
+        for_each_member(room, [&](const MemberNode* member, const std::weak_ptr<Socket>& socket) {
+          auto index = static_cast<std::size_t>(std::lower_bound(seen.begin(), seen.end(), member) - seen.begin());
+          if (taken[index]) return;
           taken[index] = true;
-          take(entry.member, entry.socket);
-        }
+          take(member, socket);
+        });
       }
     }
   }

@@ -316,6 +316,36 @@ TEST_CASE("connected sockets are in their own room", "[adapter]") {
   CHECK(h.nsp().socket(s1->id()) == s1);
 }
 
+TEST_CASE("a socket's own room is shared with others who join it, and can be left", "[adapter]") {
+  // The own room is a flag on the socket, not a room entry: everything that
+  // reads rooms must still see it as a room like any other.
+  SocketHarness h;
+  auto s1 = h.connect();
+  auto s2 = h.connect();
+  auto s3 = h.connect();
+  s2->join(s1->id());  // another socket in the room named after s1
+  CHECK(h.adapter().sockets({s1->id()}) == Ids{s1->id(), s2->id()});
+  CHECK(h.select(selection({s1->id()})) == Ids{s1->id(), s2->id()});
+  CHECK(h.select(selection({}, {s1->id()})) == Ids{s3->id()});
+  CHECK(h.select(selection({s1->id(), s2->id()})) == Ids{s1->id(), s2->id()});
+  CHECK(as_set(s2->rooms()) == Rooms{s2->id(), s1->id()});
+
+  // s1 leaves its own room: to(s1's id) reaches only s2 now.
+  s1->leave(s1->id());
+  CHECK(s1->rooms().empty());
+  CHECK(h.select(selection({s1->id()})) == Ids{s2->id()});
+  CHECK(h.select(selection({}, {s1->id()})) == Ids{s1->id(), s3->id()});
+  CHECK(h.adapter().rooms() == Rooms{s1->id(), s2->id(), s3->id()});  // s2 keeps "s1" alive
+  s2->leave(s1->id());
+  CHECK(h.adapter().rooms() == Rooms{s2->id(), s3->id()});
+  CHECK(h.select(selection({s1->id()})).empty());
+  // Still a socket of the namespace, and it can come back.
+  CHECK(h.select(selection({})) == Ids{s1->id(), s2->id(), s3->id()});
+  s1->join(s1->id());
+  CHECK(s1->rooms() == std::vector<Room>{s1->id()});
+  CHECK(h.select(selection({s1->id()})) == Ids{s1->id()});
+}
+
 TEST_CASE("an empty selection selects every socket of the namespace", "[adapter]") {
   SocketHarness h;
   auto s1 = h.connect();
