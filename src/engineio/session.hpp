@@ -73,7 +73,9 @@ class SessionImpl final : public Session,
   /// One asio timer and the SessionTimer currently armed on it.
   struct TimerSlot {
     explicit TimerSlot(const Strand& strand) : timer(strand) {}
-    asio::steady_timer timer;
+    /// Typed on the strand, not asio::any_io_executor: the wait pending on
+    /// every idle session carries a small executor (about 50 bytes less).
+    asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, Strand> timer;
     /// Bumped on every start/cancel so a handler that was already queued
     /// when its timer was cancelled or restarted knows it is stale.
     std::uint64_t generation = 0;

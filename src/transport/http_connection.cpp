@@ -82,11 +82,15 @@ struct HttpOut {
   std::string body;
 };
 
+/// The timers here use the io_context's executor type too (see TcpSocket).
+using Timer = asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>,
+                                         asio::io_context::executor_type>;
+
 class Connection final : public HttpConnectionBase,
                          public std::enable_shared_from_this<Connection>,
                          private ws::ReaderSink {
  public:
-  Connection(asio::io_context& io, asio::ip::tcp::socket socket, std::shared_ptr<FrontendShared> shared)
+  Connection(asio::io_context& io, TcpSocket socket, std::shared_ptr<FrontendShared> shared)
       : strand_(io), shared_(std::move(shared)), socket_(std::move(socket)), reader_(shared_->options.max_message_size) {}
 
   ~Connection() override { unregister(); }
@@ -96,7 +100,7 @@ class Connection final : public HttpConnectionBase,
     // Reads past the inline buffer are synchronous and must not block.
     socket_.non_blocking(true, ec);
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-    timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+    timer_ = std::make_unique<Timer>(socket_.get_executor());
     {
       std::lock_guard<std::mutex> lock(shared_->mutex);
       shared_->http_connections.emplace(this, weak_from_this());
@@ -173,7 +177,7 @@ class Connection final : public HttpConnectionBase,
     deliver_ = false;  // the transport is done with us
     send_close(code, reason);
     // Wait a while for the peer's close frame, then give up.
-    timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+    timer_ = std::make_unique<Timer>(socket_.get_executor());
     arm_timer(close_timeout);
   }
 
@@ -645,7 +649,7 @@ class Connection final : public HttpConnectionBase,
   /// Ends the connection after a final HTTP response.
   void graceful_close() {
     std::error_code ec;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    socket_.shutdown(TcpSocket::shutdown_send, ec);
     terminate(false);
   }
 
@@ -720,9 +724,9 @@ class Connection final : public HttpConnectionBase,
   };
 
   std::shared_ptr<FrontendShared> shared_;
-  asio::ip::tcp::socket socket_;
+  TcpSocket socket_;
   /// HTTP phase (and a WebSocket we are closing) only.
-  std::unique_ptr<asio::steady_timer> timer_;
+  std::unique_ptr<Timer> timer_;
   /// HTTP phase only.
   std::unique_ptr<HttpRequestParser> parser_;
   /// Bytes read beyond the request being answered.
@@ -787,7 +791,7 @@ void WsHandle::close(std::uint16_t code, std::string_view reason) {
 
 }  // namespace
 
-void start_connection(asio::io_context& io, asio::ip::tcp::socket socket,
+void start_connection(asio::io_context& io, TcpSocket socket,
                       std::shared_ptr<FrontendShared> shared) {
   auto con = std::make_shared<Connection>(io, std::move(socket), std::move(shared));
   asio::dispatch(con->strand_, [con] { con->start(); });

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 
+#include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 
 #include "transport/http_frontend.hpp"
@@ -47,8 +48,13 @@ struct FrontendShared {
   std::map<const void*, std::weak_ptr<HttpConnectionBase>> http_connections;
 };
 
+/// A TCP socket bound to the io_context's own executor type rather than
+/// asio::any_io_executor: each pending operation on it carries an 8-byte
+/// executor instead of a type-erased one (about 100 bytes less per idle
+/// connection, whose read is always pending).
+using TcpSocket = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
+
 /// Takes over an accepted socket and serves it until it closes.
-void start_connection(asio::io_context& io, asio::ip::tcp::socket socket,
-                      std::shared_ptr<FrontendShared> shared);
+void start_connection(asio::io_context& io, TcpSocket socket, std::shared_ptr<FrontendShared> shared);
 
 }  // namespace socketio::transport

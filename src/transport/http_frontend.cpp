@@ -90,7 +90,7 @@ class HttpFrontend::Impl : public std::enable_shared_from_this<HttpFrontend::Imp
   void accept() {
     if (stopped_ || !acceptor_.is_open()) return;
     acceptor_.async_accept(io_, asio::bind_executor(strand_, [self = shared_from_this()](
-                                          std::error_code ec, asio::ip::tcp::socket socket) {
+                                          std::error_code ec, TcpSocket socket) {
       if (!ec) {
         start_connection(self->io_, std::move(socket), self->shared_);
         self->accept();
