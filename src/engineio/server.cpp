@@ -157,8 +157,8 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
     request.method = info.method;
     request.url = info.url;
     request.path = info.path;
-    request.headers = info.headers;
-    request.query = info.query;
+    request.headers = info.headers.to_map();
+    request.query = info.query.to_map();
     request.body = exchange->body();
     request.remote_address = info.remote_address;
     HttpResponder respond = [exchange](socketio::HttpResponse response) {

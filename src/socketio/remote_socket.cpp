@@ -43,7 +43,7 @@ void RemoteSocket::disconnect(bool close) const {
 
 namespace {
 
-Json string_map(const std::map<std::string, std::string>& map) {
+Json string_map(const StringMap& map) {
   Json::Object object;
   object.reserve(map.size());
   for (const auto& [key, value] : map) object.emplace_back(key, Json(value));

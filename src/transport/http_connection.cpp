@@ -363,11 +363,14 @@ class Connection final : public HttpConnectionBase,
     const std::size_t question = target.find('?');
     info.path = percent_decode(target.substr(0, question), false);
     if (question != std::string_view::npos) info.query = parse_query(target.substr(question + 1));
+    StringMap::container_type headers;
+    headers.reserve(head.headers.size());
     for (auto& [name, value] : head.headers) {
       std::string lower = std::move(name);
       for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      info.headers.insert_or_assign(std::move(lower), std::move(value));
+      headers.emplace_back(std::move(lower), std::move(value));
     }
+    info.headers = StringMap(std::move(headers));  // sorted once; a repeated name keeps its last value
     std::error_code ec;
     auto remote = socket_.remote_endpoint(ec);
     if (!ec) {
