@@ -32,7 +32,11 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
   }
 
   void on_connection(ConnectionHandler handler) { connection_handler_ = std::move(handler); }
-  void set_log_hook(LogHook hook) { log_ = std::move(hook); }
+  void set_log_hook(LogHook hook) {
+    log_ = std::move(hook);
+    std::lock_guard<std::mutex> lock(mutex_);
+    session_shared_.reset();  // sessions made from now on log to the new hook
+  }
   void on_http_request(HttpHandler handler) { http_handler_ = std::move(handler); }
 
   void listen(const std::string& host, std::uint16_t port, std::error_code& ec) {
@@ -222,14 +226,27 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
   }
 
   std::shared_ptr<SessionImpl> create_session(RequestInfo request, std::string_view transport, std::string sid) {
-    auto session = std::make_shared<SessionImpl>(
-        io_, sid, session_config(transport), std::move(request), log_,
-        [weak = weak_from_this()](const std::string& closed_sid) {
-          if (auto self = weak.lock()) {
-            std::lock_guard<std::mutex> lock(self->mutex_);
-            self->sessions_.erase(closed_sid);
-          }
-        });
+    std::shared_ptr<const SessionConfig> config;
+    std::shared_ptr<const SessionImpl::Shared> shared;
+    {
+      // One config per transport and one set of hooks for all sessions,
+      // made on first use (weak_from_this is not available earlier).
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto& slot = transport == "polling" ? polling_config_ : websocket_config_;
+      if (!slot) slot = std::make_shared<const SessionConfig>(session_config(transport));
+      config = slot;
+      if (!session_shared_) {
+        session_shared_ = std::make_shared<const SessionImpl::Shared>(SessionImpl::Shared{
+            log_, [weak = weak_from_this()](const std::string& closed_sid) {
+              if (auto self = weak.lock()) {
+                std::lock_guard<std::mutex> lock(self->mutex_);
+                self->sessions_.erase(closed_sid);
+              }
+            }});
+      }
+      shared = session_shared_;
+    }
+    auto session = std::make_shared<SessionImpl>(io_, sid, std::move(config), std::move(request), std::move(shared));
     std::lock_guard<std::mutex> lock(mutex_);
     sessions_.emplace(std::move(sid), session);
     return session;
@@ -300,6 +317,9 @@ class Server::Impl final : public transport::HttpFrontendHandler, public std::en
   ConnectionHandler connection_handler_;
   HttpHandler http_handler_;
   LogHook log_;
+  std::shared_ptr<const SessionConfig> polling_config_;
+  std::shared_ptr<const SessionConfig> websocket_config_;
+  std::shared_ptr<const SessionImpl::Shared> session_shared_;
   std::atomic<bool> closed_{false};
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<SessionImpl>> sessions_;

@@ -9,13 +9,12 @@
 
 namespace socketio::engine {
 
-SessionImpl::SessionImpl(asio::io_context& io, std::string sid, SessionConfig config, RequestInfo request,
-                         LogHook log, ClosedCallback on_closed)
+SessionImpl::SessionImpl(asio::io_context& io, std::string sid, std::shared_ptr<const SessionConfig> config,
+                         RequestInfo request, std::shared_ptr<const Shared> shared)
     : strand_(asio::make_strand(io)),
       machine_(std::move(sid), std::move(config), *this),
       request_(std::move(request)),
-      log_(std::move(log)),
-      on_closed_(std::move(on_closed)),
+      shared_(std::move(shared)),
       heartbeat_timer_(strand_) {}
 
 SessionImpl::~SessionImpl() = default;
@@ -131,9 +130,9 @@ void SessionImpl::deliver_message(std::string data, bool binary) {
   try {
     message_handler_(std::move(data), binary);
   } catch (const std::exception& e) {
-    if (log_) log_(LogLevel::error, std::string("message handler threw: ") + e.what());
+    if (shared_->log) shared_->log(LogLevel::error, std::string("message handler threw: ") + e.what());
   } catch (...) {
-    if (log_) log_(LogLevel::error, "message handler threw a non-standard exception");
+    if (shared_->log) shared_->log(LogLevel::error, "message handler threw a non-standard exception");
   }
 }
 
@@ -146,12 +145,12 @@ void SessionImpl::deliver_close(CloseReason reason) {
     try {
       handler(reason);
     } catch (const std::exception& e) {
-      if (log_) log_(LogLevel::error, std::string("close handler threw: ") + e.what());
+      if (shared_->log) shared_->log(LogLevel::error, std::string("close handler threw: ") + e.what());
     } catch (...) {
-      if (log_) log_(LogLevel::error, "close handler threw a non-standard exception");
+      if (shared_->log) shared_->log(LogLevel::error, "close handler threw a non-standard exception");
     }
   }
-  if (on_closed_) on_closed_(id());
+  if (shared_->on_closed) shared_->on_closed(id());
 }
 
 }  // namespace socketio::engine

@@ -25,8 +25,19 @@ class SessionImpl final : public Session,
   /// Called on the strand once the session has closed (the server forgets it).
   using ClosedCallback = std::function<void(const std::string& sid)>;
 
-  SessionImpl(asio::io_context& io, std::string sid, SessionConfig config, RequestInfo request,
-              LogHook log, ClosedCallback on_closed);
+  /// What every session of one server shares: one copy per server rather
+  /// than two std::function objects in each session.
+  struct Shared {
+    LogHook log;
+    ClosedCallback on_closed;
+  };
+
+  SessionImpl(asio::io_context& io, std::string sid, std::shared_ptr<const SessionConfig> config,
+              RequestInfo request, std::shared_ptr<const Shared> shared);
+  SessionImpl(asio::io_context& io, std::string sid, SessionConfig config, RequestInfo request, LogHook log,
+              ClosedCallback on_closed)
+      : SessionImpl(io, std::move(sid), std::make_shared<const SessionConfig>(std::move(config)), std::move(request),
+                    std::make_shared<const Shared>(Shared{std::move(log), std::move(on_closed)})) {}
   ~SessionImpl() override;
 
   // Session
@@ -89,8 +100,7 @@ class SessionImpl final : public Session,
   Strand strand_;
   SessionMachine machine_;
   RequestInfo request_;
-  LogHook log_;
-  ClosedCallback on_closed_;
+  std::shared_ptr<const Shared> shared_;
   MessageHandler message_handler_;
   CloseHandler close_handler_;
   /// ping_interval and ping_timeout share one timer: the machine never arms

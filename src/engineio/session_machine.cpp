@@ -7,7 +7,7 @@ namespace socketio::engine {
 using transport::Transport;
 using transport::TransportPtr;
 
-SessionMachine::SessionMachine(std::string sid, SessionConfig config, SessionEnvironment& env)
+SessionMachine::SessionMachine(std::string sid, std::shared_ptr<const SessionConfig> config, SessionEnvironment& env)
     : sid_(std::move(sid)), config_(std::move(config)), env_(env) {}
 
 EncodedPacket SessionMachine::open_packet(const std::string& sid, const SessionConfig& config) {
@@ -34,10 +34,10 @@ void SessionMachine::open(TransportPtr transport, bool open_packet_sent) {
   transport_ = std::move(transport);
   state_ = State::open;
   if (!open_packet_sent) {
-    write_buffer_.push_back(open_packet(sid_, config_));
+    write_buffer_.push_back(open_packet(sid_, *config_));
     flush();
   }
-  env_.start_timer(SessionTimer::ping_interval, config_.ping_interval);
+  env_.start_timer(SessionTimer::ping_interval, config_->ping_interval);
 }
 
 void SessionMachine::send(EncodedPacket packet) {
@@ -65,7 +65,7 @@ void SessionMachine::send(const std::vector<EncodedPacket>& packets) {
 
 bool SessionMachine::account(const EncodedPacket& packet) {
   write_buffer_bytes_ += packet.bytes ? packet.bytes->size() : 0;
-  if (write_buffer_bytes_ <= config_.max_buffered_bytes) return true;
+  if (write_buffer_bytes_ <= config_->max_buffered_bytes) return true;
   abort(CloseReason::transport_error);
   return false;
 }
@@ -95,7 +95,7 @@ void SessionMachine::close(CloseReason reason) {
   }
   // Polling with no parked GET: the CLOSE packet (after whatever is still
   // buffered) goes out with the next poll, or we give up after close_timeout.
-  env_.start_timer(SessionTimer::close_timeout, config_.close_timeout);
+  env_.start_timer(SessionTimer::close_timeout, config_->close_timeout);
 }
 
 void SessionMachine::abort(CloseReason reason) {
@@ -127,7 +127,7 @@ bool SessionMachine::begin_upgrade(TransportPtr candidate) {
   if (candidate->name() == transport_->name()) return false;
   probe_ = std::move(candidate);
   probe_answered_ = false;
-  env_.start_timer(SessionTimer::upgrade_timeout, config_.upgrade_timeout);
+  env_.start_timer(SessionTimer::upgrade_timeout, config_->upgrade_timeout);
   return true;
 }
 
@@ -140,7 +140,7 @@ void SessionMachine::on_probe_packet(Packet packet) {
     if (transport_->writable() && write_buffer_.empty()) {
       transport_->send({encode_packet(PacketType::noop)});
     }
-    env_.start_timer(SessionTimer::upgrade_check, config_.upgrade_check_interval);
+    env_.start_timer(SessionTimer::upgrade_check, config_->upgrade_check_interval);
   } else if (packet.type == PacketType::upgrade) {
     finish_upgrade();
   } else {
@@ -164,7 +164,7 @@ void SessionMachine::finish_upgrade() {
     // ping timeout here; we also re-arm the interval so pings resume.
     awaiting_pong_ = false;
     env_.cancel_timer(SessionTimer::ping_timeout);
-    env_.start_timer(SessionTimer::ping_interval, config_.ping_interval);
+    env_.start_timer(SessionTimer::ping_interval, config_->ping_interval);
   }
   flush();
   if (state_ == State::closing) finish_close(close_reason_);
@@ -186,7 +186,7 @@ void SessionMachine::on_timer(SessionTimer timer) {
       if (state_ != State::open) return;
       awaiting_pong_ = true;
       send(encode_packet(PacketType::ping));
-      env_.start_timer(SessionTimer::ping_timeout, config_.ping_timeout);
+      env_.start_timer(SessionTimer::ping_timeout, config_->ping_timeout);
       return;
     case SessionTimer::ping_timeout:
       abort(CloseReason::ping_timeout);
@@ -199,7 +199,7 @@ void SessionMachine::on_timer(SessionTimer timer) {
       if (transport_->writable() && write_buffer_.empty()) {
         transport_->send({encode_packet(PacketType::noop)});
       }
-      env_.start_timer(SessionTimer::upgrade_check, config_.upgrade_check_interval);
+      env_.start_timer(SessionTimer::upgrade_check, config_->upgrade_check_interval);
       return;
     case SessionTimer::close_timeout:
       if (state_ == State::closing) finish_close(close_reason_);
@@ -221,7 +221,7 @@ void SessionMachine::on_transport_packet(Transport& from, Packet packet) {
     case PacketType::pong:
       awaiting_pong_ = false;
       env_.cancel_timer(SessionTimer::ping_timeout);
-      env_.start_timer(SessionTimer::ping_interval, config_.ping_interval);
+      env_.start_timer(SessionTimer::ping_interval, config_->ping_interval);
       return;
     case PacketType::message:
       env_.deliver_message(std::move(packet.data), packet.binary);

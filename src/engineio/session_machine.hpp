@@ -11,6 +11,7 @@
 // Threading: not thread-safe; the shell calls it on the session's strand only.
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -62,7 +63,10 @@ class SessionMachine final : public transport::TransportSink {
  public:
   enum class State { opening, open, closing, closed };
 
-  SessionMachine(std::string sid, SessionConfig config, SessionEnvironment& env);
+  /// `config` is shared by the sessions of one server (and transport).
+  SessionMachine(std::string sid, std::shared_ptr<const SessionConfig> config, SessionEnvironment& env);
+  SessionMachine(std::string sid, SessionConfig config, SessionEnvironment& env)
+      : SessionMachine(std::move(sid), std::make_shared<const SessionConfig>(std::move(config)), env) {}
 
   /// Attaches the first transport, queues OPEN and starts the heartbeat.
   /// With `open_packet_sent`, the transport has already delivered the OPEN
@@ -122,7 +126,7 @@ class SessionMachine final : public transport::TransportSink {
   void finish_close(CloseReason reason);
 
   std::string sid_;
-  SessionConfig config_;
+  std::shared_ptr<const SessionConfig> config_;
   SessionEnvironment& env_;
   State state_ = State::opening;
   transport::TransportPtr transport_;
