@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <asio/post.hpp>
 
 #include "transport/http.hpp"
@@ -113,7 +114,7 @@ void Client::fail(const char* why) {
 
 void Client::on_packet(sio::Packet packet) {
   if (packet.type == sio::PacketType::connect) {
-    if (sockets_.count(packet.nsp)) return;
+    if (find_socket(packet.nsp)) return;
     Json auth = packet.data && packet.data->is_object() ? std::move(*packet.data) : Json::object({});
     Namespace* nsp = server_->resolve(packet.nsp, auth);
     if (!nsp) {
@@ -127,9 +128,9 @@ void Client::on_packet(sio::Packet packet) {
     nsp->add(shared_from_this(), std::move(auth));
     return;
   }
-  auto it = sockets_.find(packet.nsp);
-  if (it == sockets_.end()) return;  // not connected to that namespace: ignored, as in Node
-  SocketPtr socket = it->second;
+  SocketPtr* found = find_socket(packet.nsp);
+  if (!found) return;  // not connected to that namespace: ignored, as in Node
+  SocketPtr socket = *found;
   switch (packet.type) {
     case sio::PacketType::event:
     case sio::PacketType::binary_event:
@@ -185,20 +186,36 @@ void Client::send_encoded(std::string text, std::vector<std::string>& attachment
   if (packets.capacity() > outgoing_.capacity()) outgoing_.swap(packets);
 }
 
+SocketPtr* Client::find_socket(std::string_view nsp) noexcept {
+  for (auto& socket : sockets_) {
+    if (socket->nsp().name() == nsp) return &socket;
+  }
+  return nullptr;
+}
+
 void Client::attach(const SocketPtr& socket) {
-  sockets_[socket->nsp().name()] = socket;
+  if (SocketPtr* existing = find_socket(socket->nsp().name())) {
+    *existing = socket;
+  } else {
+    sockets_.push_back(socket);
+  }
   // Destroying the timer cancels its wait; a connected client keeps none.
   connect_timer_.reset();
 }
 
-void Client::detach(const std::string& nsp) { sockets_.erase(nsp); }
+void Client::detach(const std::string& nsp) {
+  sockets_.erase(std::remove_if(sockets_.begin(), sockets_.end(),
+                                [&](const SocketPtr& socket) { return socket->nsp().name() == nsp; }),
+                 sockets_.end());
+  if (sockets_.empty()) std::vector<SocketPtr>().swap(sockets_);
+}
 
 void Client::disconnect_all() {
   auto sockets = sockets_;
-  for (auto& [name, socket] : sockets) {
+  for (auto& socket : sockets) {
     sio::Packet out;
     out.type = sio::PacketType::disconnect;
-    out.nsp = name;
+    out.nsp = socket->nsp().name();
     send_packet(out);
     socket->on_close(DisconnectReason::server_namespace_disconnect);
   }
@@ -210,7 +227,7 @@ void Client::on_engine_close(engine::CloseReason reason) {
   connect_timer_.reset();
   auto sockets = std::move(sockets_);
   sockets_.clear();
-  for (auto& [name, socket] : sockets) socket->on_close(disconnect_reason(reason));
+  for (auto& socket : sockets) socket->on_close(disconnect_reason(reason));
 }
 
 }  // namespace socketio::detail

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <regex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engineio/packet.hpp"
@@ -122,7 +123,12 @@ class Client : public std::enable_shared_from_this<Client> {
   std::shared_ptr<ServerCore> server_;
   std::shared_ptr<engine::SessionImpl> session_;
   sio::Decoder decoder_;
-  std::map<std::string, SocketPtr> sockets_;
+  /// Its sockets, one per namespace, in the order they connected (Node's
+  /// client.sockets is a Map in insertion order). A vector searched by the
+  /// socket's namespace name: clients use one namespace or a few, and a
+  /// std::map cost a tree node and a copy of the name per socket.
+  std::vector<SocketPtr> sockets_;
+  SocketPtr* find_socket(std::string_view nsp) noexcept;
   /// Reused by send_encoded, so that a send allocates no vector.
   std::vector<engine::EncodedPacket> outgoing_;
   /// Until the first namespace connects (connect_timeout); then released.

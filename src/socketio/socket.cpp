@@ -102,17 +102,19 @@ void Socket::register_ack(std::uint64_t id, AckCallback callback, std::optional<
     // client has gone and nothing else holds the socket (Node calls it too).
     pending->timer->async_wait([self = shared_from_this(), id](const std::error_code& ec) {
       if (ec) return;
-      auto it = self->acks_.find(id);
-      if (it == self->acks_.end()) return;
+      if (!self->acks_) return;
+      auto it = self->acks_->find(id);
+      if (it == self->acks_->end()) return;
       auto callback = std::move(it->second->callback);
-      self->acks_.erase(it);
+      self->acks_->erase(it);
       if (callback) {
         self->nsp_.server_.run_user("acknowledgement callback",
                                     [&] { callback(make_error_code(errc::timeout), {}); });
       }
     });
   }
-  acks_[id] = std::move(pending);
+  if (!acks_) acks_ = std::make_unique<PendingAcks>();
+  (*acks_)[id] = std::move(pending);
 }
 
 void Socket::send_ack(std::uint64_t id, const Args& args) {
@@ -241,10 +243,11 @@ void Socket::dispatch(Args args, std::optional<std::uint64_t> ack_id) {
 }
 
 void Socket::on_ack(std::uint64_t id, Args args) {
-  auto it = acks_.find(id);
-  if (it == acks_.end()) return;
+  if (!acks_) return;
+  auto it = acks_->find(id);
+  if (it == acks_->end()) return;
   auto pending = std::move(it->second);
-  acks_.erase(it);
+  acks_->erase(it);
   if (pending->timer) pending->timer->cancel();
   if (pending->callback) {
     nsp_.server_.run_user("acknowledgement callback", [&] { pending->callback({}, std::move(args)); });
@@ -285,8 +288,10 @@ void Socket::on_close(DisconnectReason reason) {
       self->hooks_.reset();
       // Untimed acknowledgements can never be answered now; timed ones
       // still report their timeout (their timers hold the socket).
-      for (auto it = self->acks_.begin(); it != self->acks_.end();) {
-        it = it->second->timer ? std::next(it) : self->acks_.erase(it);
+      if (self->acks_) {
+        for (auto it = self->acks_->begin(); it != self->acks_->end();) {
+          it = it->second->timer ? std::next(it) : self->acks_->erase(it);
+        }
       }
     });
   }
