@@ -331,7 +331,24 @@ class Connection final : public HttpConnectionBase,
 
   template <typename Then>
   void write_http(std::unique_ptr<HttpOut> out, Then then) {
-    const std::array<asio::const_buffer, 2> buffers{asio::buffer(out->head), asio::buffer(out->body)};
+    // As for WebSocket frames (enqueue): one non-blocking send first, which
+    // nearly always takes the whole response. `then` still runs later, on
+    // the strand, as it would after an asynchronous write; the response's
+    // buffers are gone by then.
+    std::error_code send_error;
+    const std::size_t sent = socket_.send(
+        std::array<asio::const_buffer, 2>{asio::buffer(out->head), asio::buffer(out->body)}, 0, send_error);
+    if (sent == out->head.size() + out->body.size()) {
+      out.reset();
+      asio::post(strand_, [self = shared_from_this(), then]() mutable {
+        if (self->mode_ == Mode::closed) return;
+        then(*self);
+      });
+      return;
+    }
+    const std::size_t head_sent = std::min(sent, out->head.size());
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(out->head) + head_sent,
+                                                    asio::buffer(out->body) + (sent - head_sent)};
     asio::async_write(socket_, buffers,
                       asio::bind_executor(strand_, [self = shared_from_this(), out = std::move(out), then](
                                                        std::error_code ec, std::size_t) mutable {

@@ -207,6 +207,39 @@ TEST_CASE("front end: polling requests share one persistent connection", "[front
   CHECK(!raw.eof);
 }
 
+TEST_CASE("front end: a response that does not fit in the socket goes out whole", "[frontend][http]") {
+  // A response is first offered to a non-blocking send; with this reader's
+  // small window the rest follows asynchronously, and the connection then
+  // serves its next request.
+  engine::Options options = quiet_options();
+  options.max_http_buffer_size = 400000;
+  ServerFixture fx(options);
+  Raw raw(fx.port(), 4096);
+  REQUIRE(raw.connected());
+  raw.write(get(kHandshake));
+  auto open = raw.response();
+  REQUIRE(open);
+  const auto sid = json_member(open->body.substr(1), "sid").value_or("");
+  REQUIRE(!sid.empty());
+  const std::string target = kHandshake + "&sid=" + sid;
+  std::string message = "4";
+  for (std::size_t i = 0; i < 300000; ++i) message += static_cast<char>('a' + i % 26);
+  raw.write(post(target, message));
+  auto posted = raw.response();
+  REQUIRE(posted);
+  CHECK(posted->body == "ok");
+  raw.write(get(target));
+  auto polled = raw.response(10000ms);
+  REQUIRE(polled);
+  CHECK(polled->body.size() == message.size());
+  CHECK(polled->body == message);
+  raw.write(post(target, "4again"));
+  auto again = raw.response();
+  REQUIRE(again);
+  CHECK(again->body == "ok");
+  CHECK(!raw.eof);
+}
+
 TEST_CASE("front end: pipelined requests are answered in order", "[frontend][http]") {
   ServerFixture fx(quiet_options());
   Raw raw(fx.port());
