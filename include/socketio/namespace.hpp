@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <functional>
+#include <string_view>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -148,7 +149,9 @@ class Namespace {
   std::vector<ConnectionHandler> connection_handlers_;
   std::map<std::string, std::vector<detail::EventHandler>> server_handlers_;
   mutable std::mutex mutex_;
-  std::map<SocketId, SocketPtr> sockets_;
+  /// Keyed by a view of the socket's own id (the entry's socket keeps it
+  /// alive): no second copy of every id.
+  std::map<std::string_view, SocketPtr, std::less<>> sockets_;
   std::atomic<std::uint64_t> ack_ids_{0};
 };
 

@@ -110,7 +110,7 @@ std::size_t Namespace::size() const {
 
 void Namespace::remove(const SocketId& id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  sockets_.erase(id);
+  if (auto it = sockets_.find(id); it != sockets_.end()) sockets_.erase(it);
 }
 
 void Namespace::add(const std::shared_ptr<detail::Client>& client, Json auth) {
@@ -132,7 +132,7 @@ void Namespace::add(const std::shared_ptr<detail::Client>& client, Json auth) {
     }
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      sockets_[socket->id()] = socket;
+      sockets_[std::string_view(socket->id())] = socket;
     }
     adapter_->add_all(socket->id(), {socket->id()});
     client->attach(socket);
